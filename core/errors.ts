@@ -1,0 +1,54 @@
+/**
+ * The one error type modgate code throws. Callers match on `code`, never on
+ * message text. `message` is the public, one-line reason a client may see (no
+ * secrets, no internals); `detail` and `cause` are for the operational log only.
+ *
+ * The mapping code → HTTP status lives in gateway/errors.ts.
+ */
+export type ErrorCode =
+  // request shape
+  | 'request.invalid_path'
+  | 'request.not_found'
+  | 'request.method_not_allowed'
+  // authentication
+  | 'auth.missing'
+  | 'auth.malformed'
+  | 'auth.invalid_credentials'
+  | 'auth.user_disabled'
+  | 'auth.directory_unavailable'
+  // upstream
+  | 'upstream.not_found'
+  | 'upstream.gone'
+  | 'upstream.unreachable'
+  | 'upstream.timeout'
+  | 'upstream.rejected_credential'
+  | 'upstream.refused'
+  | 'upstream.bad_response'
+  // configuration (start-up and CLI)
+  | 'config.invalid'
+  | 'config.secret_unresolved'
+  // anything else: a bug
+  | 'internal';
+
+export interface ModgateErrorOptions {
+  /** The foreign error this one converts, for the log. */
+  cause?: unknown;
+  /** Extra context for the log; never shown to clients. */
+  detail?: Record<string, unknown>;
+}
+
+export class ModgateError extends Error {
+  override readonly name = 'ModgateError';
+  readonly code: ErrorCode;
+  readonly detail: Record<string, unknown> | undefined;
+
+  constructor(code: ErrorCode, message: string, options: ModgateErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.detail = options.detail;
+  }
+}
+
+export function isModgateError(err: unknown, code?: ErrorCode): err is ModgateError {
+  return err instanceof ModgateError && (code === undefined || err.code === code);
+}

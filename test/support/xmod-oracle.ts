@@ -1,0 +1,160 @@
+/**
+ * Go's own golang.org/x/mod as a test oracle: builds test/support/xmod-oracle/main.go
+ * once (GOPATH mode, against Debian's golang-golang-x-mod-dev, no network) and
+ * keeps one process running that answers batches of cases over stdin/stdout,
+ * one JSON line each. Differential tests compare core/gomod with its answers.
+ */
+import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { GO_BINARY } from './go.ts';
+
+/** Where Debian installs the Go sources of golang.org/x/mod (a GOPATH root). */
+export const XMOD_GOPATH = '/usr/share/gocode';
+
+/** Upper bound for building the oracle (milliseconds). */
+const BUILD_TIMEOUT_MS = 60_000;
+
+/** The questions the oracle answers; see main.go for what `out` holds for each. */
+export type OracleOp =
+  | 'checkPath'
+  | 'checkImportPath'
+  | 'checkFilePath'
+  | 'escapePath'
+  | 'unescapePath'
+  | 'escapeVersion'
+  | 'unescapeVersion'
+  | 'splitPathVersion'
+  | 'semver'
+  | 'compare'
+  | 'matchPrefixPatterns'
+  | 'pathMatch'
+  | 'parseTilePath';
+
+/** One question: the op and its string arguments (`b` only for two-argument ops). */
+export interface OracleCase {
+  op: OracleOp;
+  a: string;
+  b?: string;
+}
+
+/** One answer: `err` is the Go error text, absent on success; `out` the returned values in Go order. */
+export interface OracleResult {
+  err?: string;
+  out: (string | number | boolean)[];
+}
+
+/** A running oracle process. */
+export interface XmodOracle {
+  /** Answers the cases in order, in one round trip. */
+  ask(cases: readonly OracleCase[]): Promise<OracleResult[]>;
+  /** Ends the process and removes the build directory. */
+  close(): Promise<void>;
+}
+
+/** Builds the oracle into a fresh temp dir and starts it. */
+export async function startXmodOracle(): Promise<XmodOracle> {
+  const dir = await mkdtemp(join(tmpdir(), 'modgate-xmod-oracle-'));
+  try {
+    const binary = await buildOracle(dir);
+    return runOracle(binary, dir);
+  } catch (err) {
+    await rm(dir, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+async function buildOracle(dir: string): Promise<string> {
+  const pkgDir = join(dir, 'src', 'xmodoracle');
+  await mkdir(pkgDir, { recursive: true });
+  await copyFile(new URL('./xmod-oracle/main.go', import.meta.url), join(pkgDir, 'main.go'));
+  const binary = join(dir, 'xmod-oracle');
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    HOME: dir,
+    GOPATH: `${XMOD_GOPATH}:${dir}`,
+    GOCACHE: join(dir, 'gocache'),
+    GO111MODULE: 'off',
+    GOFLAGS: '',
+    GOPROXY: 'off',
+    GOENV: 'off',
+    GOTOOLCHAIN: 'local',
+    CGO_ENABLED: '0',
+  };
+  const child = spawn(GO_BINARY, ['build', '-o', binary, 'xmodoracle'], {
+    cwd: dir,
+    env,
+    timeout: BUILD_TIMEOUT_MS,
+  });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
+  const code = await new Promise<number | null>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', resolve);
+  });
+  if (code !== 0) throw new Error(`building the x/mod oracle failed (exit ${code}): ${stderr.trim()}`);
+  return binary;
+}
+
+function runOracle(binary: string, dir: string): XmodOracle {
+  const child: ChildProcessWithoutNullStreams = spawn(binary, [], { env: {} });
+  /** Waiters in request order; each takes `count` lines. */
+  const pending: { count: number; lines: OracleResult[]; resolve(r: OracleResult[]): void }[] = [];
+  let buffered = '';
+  let failure: Error | undefined;
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
+  child.stdout.setEncoding('utf8');
+  child.stdout.on('data', (chunk: string) => {
+    buffered += chunk;
+    let nl = buffered.indexOf('\n');
+    while (nl >= 0) {
+      const line = buffered.slice(0, nl);
+      buffered = buffered.slice(nl + 1);
+      const waiter = pending[0];
+      if (waiter !== undefined) {
+        waiter.lines.push(JSON.parse(line) as OracleResult);
+        if (waiter.lines.length === waiter.count) {
+          pending.shift();
+          waiter.resolve(waiter.lines);
+        }
+      }
+      nl = buffered.indexOf('\n');
+    }
+  });
+  const exited = new Promise<void>((resolve) => {
+    child.on('close', (code) => {
+      failure = new Error(`x/mod oracle exited (${code}): ${stderr.trim()}`);
+      resolve();
+    });
+  });
+  child.on('error', (err) => {
+    failure = err;
+  });
+  return {
+    async ask(cases) {
+      if (failure !== undefined) throw failure;
+      if (cases.length === 0) return [];
+      const answer = new Promise<OracleResult[]>((resolve) => {
+        pending.push({ count: cases.length, lines: [], resolve });
+      });
+      child.stdin.write(cases.map((c) => JSON.stringify({ op: c.op, a: c.a, b: c.b ?? '' }) + '\n').join(''));
+      return Promise.race([
+        answer,
+        exited.then(() => {
+          throw failure;
+        }),
+      ]);
+    },
+    async close() {
+      child.stdin.end();
+      await exited;
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
