@@ -1,0 +1,117 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { type AthensEmulator, startAthensEmulator } from './athens-emulator.ts';
+import { ALL_USERS, fixtureUsersFile, SERVICE_ACCOUNT } from './directory-fixture.ts';
+import { secretFile, startTestGateway, type TestGateway } from './gateway.ts';
+import { type GoEnv, makeGoEnv, writeNetrc } from './go.ts';
+import { type FixtureSet, writeFixtureModules } from './modules.ts';
+import { type Slapd, startSlapd } from './slapd.ts';
+import { makeTestPki, type TestPki } from './tls.ts';
+
+/** The static credential modgate presents to the Athens emulator. */
+export const UPSTREAM_USER = 'modgate-upstream';
+export const UPSTREAM_PASSWORD = 'athens-upstream-secret-Vq9';
+
+export interface StackOptions {
+  directory: 'ldap' | 'file';
+  upstream: 'athens' | 'dir';
+  /** Upstream timeout as a Go duration (default 5s). */
+  upstreamTimeout?: string;
+}
+
+/** A full test deployment: PKI, fixtures, directory, upstream and the gateway in front. */
+export interface Stack {
+  readonly dir: string;
+  readonly pki: TestPki;
+  readonly fixtures: FixtureSet;
+  readonly slapd: Slapd | undefined;
+  readonly athens: AthensEmulator | undefined;
+  readonly gateway: TestGateway;
+  /** Every secret the stack and its tests use, for leak checks. */
+  readonly secrets: string[];
+  /** A fresh, isolated go environment pointed at the gateway, with a netrc for `user` (or none). */
+  goEnv(name: string, user?: { login: string; password: string }): Promise<GoEnv>;
+  close(): Promise<void>;
+}
+
+export async function startStack(options: StackOptions): Promise<Stack> {
+  const dir = await mkdtemp(join(tmpdir(), 'modgate-stack-'));
+  const pki = await makeTestPki(join(dir, 'pki'));
+  const fixtures = await writeFixtureModules(join(dir, 'goproxy'));
+  const slapd = options.directory === 'ldap' ? await startSlapd() : undefined;
+  const athens =
+    options.upstream === 'athens'
+      ? await startAthensEmulator({
+          root: fixtures.root,
+          basicAuth: { username: UPSTREAM_USER, password: UPSTREAM_PASSWORD },
+        })
+      : undefined;
+  const directory = slapd
+    ? {
+        ldap: {
+          url: slapd.url,
+          bind_dn: slapd.bindDn,
+          bind_password: await secretFile(dir, 'ldap-password', slapd.bindPassword),
+          user_base: `ou=people,${slapd.baseDn}`,
+          user_filter: '(&(objectClass=inetOrgPerson)(uid={username}))',
+          disabled_filter: '(employeeType=disabled)',
+          timeout: '2s',
+        },
+      }
+    : { file: { path: await usersFile(dir) } };
+  const upstreams = athens
+    ? {
+        athens: {
+          kind: 'athens',
+          url: athens.url,
+          allow_insecure_http: true,
+          username: UPSTREAM_USER,
+          password: await secretFile(dir, 'athens-password', UPSTREAM_PASSWORD),
+          timeout: options.upstreamTimeout ?? '5s',
+        },
+      }
+    : { local: { kind: 'dir', path: fixtures.root } };
+  const gateway = await startTestGateway(join(dir), pki, {
+    directory,
+    upstreams,
+    default_upstream: athens ? 'athens' : 'local',
+  });
+  const secrets = [
+    ...ALL_USERS.map((u) => u.password),
+    SERVICE_ACCOUNT.password,
+    UPSTREAM_PASSWORD,
+    Buffer.from(`${UPSTREAM_USER}:${UPSTREAM_PASSWORD}`).toString('base64'),
+    ...ALL_USERS.map((u) => Buffer.from(`${u.name}:${u.password}`).toString('base64')),
+  ];
+  return {
+    dir,
+    pki,
+    fixtures,
+    slapd,
+    athens,
+    gateway,
+    secrets,
+    async goEnv(name, user) {
+      const env = await makeGoEnv(join(dir, 'go', name), {
+        goproxy: gateway.url,
+        caCertPath: pki.caCertPath,
+      });
+      if (user) await writeNetrc(env.netrc, [{ machine: '127.0.0.1', ...user }]);
+      return env;
+    },
+    async close() {
+      await gateway.close();
+      await athens?.close();
+      await slapd?.dispose();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function usersFile(dir: string): Promise<string> {
+  const path = join(dir, 'users.yaml');
+  await writeFile(path, stringify(await fixtureUsersFile()), { mode: 0o600 });
+  return path;
+}
