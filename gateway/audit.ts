@@ -1,0 +1,62 @@
+import pino, { type Logger } from 'pino';
+import type { GatewaySettings } from './config/settings.ts';
+import { moduleOf, type RequestContext } from './context.ts';
+import { REDACT_PATHS } from './log.ts';
+
+/**
+ * The audit trail: one JSON line per request, ECS field names, on its own
+ * stream (stdout or a file), separate from the operational log.
+ */
+export interface AuditLog {
+  record(ctx: RequestContext): void;
+  /** Writes out anything buffered; call before exit. */
+  flush(): void;
+}
+
+export function createAuditLog(sink: GatewaySettings['audit']): AuditLog {
+  const dest =
+    sink.sink === 'file'
+      ? pino.destination({ dest: sink.path, sync: false, mkdir: true })
+      : pino.destination({ fd: 1, sync: false });
+  const logger: Logger = pino(
+    {
+      base: null,
+      messageKey: 'message',
+      redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+      // ECS `log.level`, as @elastic/ecs-pino-format writes it (pino needs a first field).
+      formatters: { level: (label) => ({ log: { level: label } }) },
+      // The event carries its own ECS @timestamp (pino's hook assumes a field before it).
+      timestamp: false,
+    },
+    dest,
+  );
+  return {
+    record: (ctx) => logger.info(auditEvent(ctx)),
+    flush: () => dest.flushSync(),
+  };
+}
+
+/** The ECS-shaped audit event of a finished request. */
+export function auditEvent(ctx: RequestContext): Record<string, unknown> {
+  const mod = moduleOf(ctx.request);
+  return {
+    '@timestamp': new Date().toISOString(),
+    event: {
+      action: ctx.request ? `goproxy.${ctx.request.kind}` : 'goproxy.unrecognized',
+      outcome: ctx.error || ctx.status >= 400 ? 'failure' : 'success',
+      reason: ctx.error ? ctx.error.message : undefined,
+      duration: Number(process.hrtime.bigint() - ctx.startedAt),
+    },
+    user: ctx.identity ? { name: ctx.identity.user, roles: ctx.identity.groups } : undefined,
+    auth: ctx.identity ? { method: ctx.identity.method } : undefined,
+    source: { ip: ctx.sourceIp },
+    http: {
+      request: { method: ctx.method },
+      response: { status_code: ctx.status, body: { bytes: ctx.bytesSent } },
+    },
+    url: { path: ctx.path },
+    module: mod.path === undefined ? undefined : mod,
+    upstream: ctx.upstream === undefined ? undefined : { name: ctx.upstream },
+    trace: { id: ctx.id },
+  };
+}

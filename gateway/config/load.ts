@@ -1,0 +1,160 @@
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { isModgateError, ModgateError } from '../../core/errors.ts';
+import { deepFreeze, formatProblem, parseYamlWith, type YamlProblem } from '../../core/yaml-validate.ts';
+import { type GatewayConfigFile, gatewayConfigSchema, type LdapConfig } from './schema.ts';
+import { resolvePath, resolveSecret } from './secrets.ts';
+import type { GatewaySettings, UpstreamSettings } from './settings.ts';
+
+type LineOf = (path: readonly PropertyKey[]) => number | undefined;
+
+/**
+ * Loads `gateway.yaml`: shape (schema), cross-field rules, then secrets and
+ * files. Reports every problem at once with key path and line, as one
+ * ModgateError('config.invalid').
+ */
+export function loadGatewayConfig(file: string): GatewaySettings {
+  const path = resolve(file);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (cause) {
+    throw new ModgateError(
+      'config.invalid',
+      `cannot read config ${path}: ${(cause as NodeJS.ErrnoException).code}`,
+    );
+  }
+  return settingsFromYaml(path, text);
+}
+
+/** The same as loadGatewayConfig for text already read (tests, embedded defaults). */
+export function settingsFromYaml(path: string, text: string): GatewaySettings {
+  const parsed = parseYamlWith(text, gatewayConfigSchema);
+  if (!parsed.ok) throw invalid(path, parsed.problems);
+  const problems = crossCheck(parsed.value, parsed.lineOf);
+  if (problems.length > 0) throw invalid(path, problems);
+  const secretProblems: YamlProblem[] = [];
+  const settings = resolveSettings(parsed.value, dirname(path), (keys, message) =>
+    secretProblems.push({ path: keys.join('.'), line: parsed.lineOf(keys), message }),
+  );
+  if (secretProblems.length > 0) throw invalid(path, secretProblems);
+  return deepFreeze(settings);
+}
+
+function invalid(file: string, problems: readonly YamlProblem[]): ModgateError {
+  const lines = problems.map((p) => formatProblem(file, p));
+  return new ModgateError('config.invalid', `${file}: ${lines.length} problem(s)\n${lines.join('\n')}`, {
+    detail: { problems },
+  });
+}
+
+function crossCheck(config: GatewayConfigFile, lineOf: LineOf): YamlProblem[] {
+  const problems: YamlProblem[] = [];
+  const at = (path: PropertyKey[], message: string) =>
+    problems.push({ path: path.join('.'), line: lineOf(path), message });
+  if (!(config.default_upstream in config.upstreams)) {
+    at(
+      ['default_upstream'],
+      `names no upstream (defined: ${Object.keys(config.upstreams).join(', ') || 'none'})`,
+    );
+  }
+  for (const [name, up] of Object.entries(config.upstreams)) {
+    if (up.kind !== 'athens') continue;
+    if (up.url.startsWith('http:') && !up.allow_insecure_http) {
+      at(['upstreams', name, 'url'], 'is plain http; set allow_insecure_http: true to accept that');
+    }
+    if ((up.username === undefined) !== (up.password === undefined)) {
+      at(['upstreams', name], 'username and password go together');
+    }
+  }
+  return problems;
+}
+
+type Report = (keys: string[], message: string) => void;
+
+function resolveSettings(config: GatewayConfigFile, baseDir: string, report: Report): GatewaySettings {
+  const secret = (ref: string, keys: string[]): string => {
+    try {
+      return resolveSecret(ref, baseDir, keys.join('.'));
+    } catch (err) {
+      if (!isModgateError(err)) throw err;
+      report(keys, err.message.slice(err.message.indexOf(': ') + 2));
+      return '';
+    }
+  };
+  const tls =
+    'cert' in config.tls
+      ? { cert: secret(config.tls.cert, ['tls', 'cert']), key: secret(config.tls.key, ['tls', 'key']) }
+      : { behindTlsTerminator: true as const };
+  const directory =
+    'ldap' in config.directory
+      ? { kind: 'ldap' as const, options: ldapOptions(config.directory.ldap, secret) }
+      : { kind: 'file' as const, path: resolvePath(config.directory.file.path, baseDir) };
+  const upstreams: Record<string, UpstreamSettings> = {};
+  for (const [name, up] of Object.entries(config.upstreams)) {
+    upstreams[name] =
+      up.kind === 'dir'
+        ? { kind: 'dir', name, path: resolvePath(up.path, baseDir) }
+        : {
+            kind: 'athens',
+            name,
+            url: new URL(up.url),
+            basicAuth:
+              up.username !== undefined && up.password !== undefined
+                ? { username: up.username, password: secret(up.password, ['upstreams', name, 'password']) }
+                : undefined,
+            timeoutMs: up.timeout,
+            maxSockets: up.max_sockets,
+          };
+  }
+  return {
+    listen: { host: config.listen.host, port: config.listen.port, publicUrl: config.listen.public_url },
+    tls,
+    directory,
+    auth: {
+      realm: config.auth.realm,
+      cacheTtlMs: config.auth.cache_ttl,
+      cacheMaxEntries: config.auth.cache_max_entries,
+      cacheKey:
+        config.auth.cache_key === undefined
+          ? undefined
+          : secret(config.auth.cache_key, ['auth', 'cache_key']),
+    },
+    upstreams,
+    defaultUpstream: config.default_upstream,
+    audit:
+      config.audit.sink === 'file'
+        ? { sink: 'file', path: resolvePath(config.audit.path, baseDir) }
+        : config.audit,
+    log: config.log,
+  };
+}
+
+function ldapOptions(ldap: LdapConfig, secret: (ref: string, keys: string[]) => string) {
+  const keys = (k: string) => ['directory', 'ldap', k];
+  return {
+    url: ldap.url,
+    startTls: ldap.start_tls,
+    tls: {
+      ca: ldap.ca === undefined ? undefined : secret(ldap.ca, keys('ca')),
+      insecureSkipVerify: ldap.insecure_skip_verify,
+    },
+    bindDn: ldap.bind_dn,
+    bindPassword: secret(ldap.bind_password, keys('bind_password')),
+    userBase: ldap.user_base,
+    userFilter: ldap.user_filter,
+    userNameAttribute: ldap.user_name_attribute,
+    groups:
+      ldap.groups.from === 'memberOf'
+        ? { from: 'memberOf' as const }
+        : {
+            from: 'search' as const,
+            base: ldap.groups.base,
+            filter: ldap.groups.filter,
+            nameAttribute: ldap.groups.name_attribute,
+          },
+    disabledFilter: ldap.disabled_filter,
+    timeoutMs: ldap.timeout,
+    poolSize: ldap.pool_size,
+  };
+}

@@ -1,0 +1,53 @@
+import { randomBytes } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { Identity } from '../auth/identity.ts';
+import type { ModgateError } from '../core/errors.ts';
+import type { GoproxyRequest } from './goproxy-path.ts';
+
+/**
+ * The state of one request as it passes the pipeline stages (parse →
+ * authenticate → forward → audit). Stages fill it in; nothing is hung on `req`.
+ */
+export interface RequestContext {
+  /** Random id, returned as `x-request-id` and logged as `trace.id`. */
+  readonly id: string;
+  readonly startedAt: bigint;
+  readonly sourceIp: string;
+  readonly method: string;
+  /** The raw request path, without the query. */
+  readonly path: string;
+  request: GoproxyRequest | undefined;
+  identity: Identity | undefined;
+  upstream: string | undefined;
+  /** The refusal, when the request was refused or failed. */
+  error: ModgateError | undefined;
+  status: number;
+  /** Body bytes sent to the client. */
+  bytesSent: number;
+}
+
+export function newRequestContext(req: IncomingMessage): RequestContext {
+  const url = req.url ?? '/';
+  const q = url.indexOf('?');
+  return {
+    id: randomBytes(16).toString('hex'),
+    startedAt: process.hrtime.bigint(),
+    sourceIp: req.socket.remoteAddress ?? '',
+    method: req.method ?? 'GET',
+    path: q === -1 ? url : url.slice(0, q),
+    request: undefined,
+    identity: undefined,
+    upstream: undefined,
+    error: undefined,
+    status: 0,
+    bytesSent: 0,
+  };
+}
+
+/** Module path and version of the request, for audit and messages. */
+export function moduleOf(request: GoproxyRequest | undefined): { path?: string; version?: string } {
+  if (!request) return {};
+  if (request.kind === 'sumdb')
+    return request.lookup ? { path: request.lookup.module, version: request.lookup.version } : {};
+  return 'version' in request ? { path: request.module, version: request.version } : { path: request.module };
+}

@@ -1,0 +1,39 @@
+import { type ErrorCode, isModgateError, ModgateError } from '../core/errors.ts';
+
+/**
+ * The one registry from error code to HTTP status. The text a client sees is
+ * the error's own one-line message (gateway/respond.ts writes it).
+ *
+ * Status choices follow how the go command treats them (PRODUCT.md): 404/410
+ * let go try the next GOPROXY entry, so a refusal is never 404.
+ */
+export const STATUS_BY_CODE: Readonly<Record<ErrorCode, number>> = {
+  'request.invalid_path': 400,
+  'request.not_found': 404,
+  'request.method_not_allowed': 405,
+  'auth.missing': 401,
+  'auth.malformed': 401,
+  'auth.invalid_credentials': 401,
+  'auth.user_disabled': 403,
+  'auth.directory_unavailable': 503,
+  'upstream.not_found': 404,
+  'upstream.gone': 410,
+  'upstream.unreachable': 502,
+  'upstream.timeout': 504,
+  'upstream.rejected_credential': 502,
+  'upstream.refused': 403,
+  'upstream.bad_response': 502,
+  'config.invalid': 500,
+  'config.secret_unresolved': 500,
+  internal: 500,
+};
+
+/** Converts anything thrown into a ModgateError; unknown errors become `internal` with a generic message. */
+export function toModgateError(err: unknown): ModgateError {
+  if (isModgateError(err)) return err;
+  return new ModgateError('internal', 'internal error', { cause: err });
+}
+
+export function statusOf(err: ModgateError): number {
+  return STATUS_BY_CODE[err.code];
+}

@@ -1,0 +1,87 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import type { Authenticator } from '../auth/authenticator.ts';
+import { ModgateError } from '../core/errors.ts';
+import type { AuditLog } from './audit.ts';
+import { newRequestContext, type RequestContext } from './context.ts';
+import { statusOf, toModgateError } from './errors.ts';
+import { parseGoproxyPath } from './goproxy-path.ts';
+import { writeRefusal } from './respond.ts';
+import type { Upstream } from './upstreams/upstream.ts';
+
+export interface PipelineDeps {
+  readonly authenticator: Authenticator;
+  /** Where every request goes until routes exist (issue: routes and scoped credentials). */
+  readonly upstream: Upstream;
+  readonly audit: AuditLog;
+  readonly log: Logger;
+  readonly realm: string;
+}
+
+/**
+ * The request pipeline: parse → authenticate → forward, then one audit record
+ * when the response is over (however it ended). Each stage is a function of
+ * its own; this only sequences them and turns a thrown ModgateError into the
+ * refusal the go command prints.
+ */
+export function createHandler(deps: PipelineDeps): (req: IncomingMessage, res: ServerResponse) => void {
+  const authLog = deps.log.child({ stream: 'auth' });
+  return (req, res) => {
+    const ctx = newRequestContext(req);
+    res.setHeader('x-request-id', ctx.id);
+    res.once('close', () => {
+      ctx.status = res.headersSent ? res.statusCode : 0;
+      deps.audit.record(ctx);
+    });
+    run(ctx, req, res, deps, authLog).catch((err: unknown) => refuse(ctx, res, toModgateError(err), deps));
+  };
+}
+
+async function run(
+  ctx: RequestContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  deps: PipelineDeps,
+  authLog: Logger,
+) {
+  if (ctx.method !== 'GET' && ctx.method !== 'HEAD') {
+    throw new ModgateError(
+      'request.method_not_allowed',
+      `method ${ctx.method.slice(0, 16)} not allowed; GOPROXY is read-only`,
+    );
+  }
+  const request = parseGoproxyPath(ctx.path);
+  ctx.request = request;
+  try {
+    ctx.identity = await deps.authenticator.authenticate(req.headers.authorization);
+  } catch (err) {
+    const e = toModgateError(err);
+    authLog.info({ event: 'auth.failure', code: e.code, reason: e.message, ip: ctx.sourceIp, trace: ctx.id });
+    throw e;
+  }
+  ctx.upstream = deps.upstream.name;
+  await deps.upstream.serve(ctx, request, req, res);
+}
+
+function refuse(ctx: RequestContext, res: ServerResponse, err: ModgateError, deps: PipelineDeps): void {
+  ctx.error = err;
+  const status = statusOf(err);
+  if (status >= 500) {
+    deps.log.error({ err, code: err.code, detail: err.detail, trace: ctx.id, path: ctx.path }, err.message);
+  }
+  const headers: Record<string, string> = {};
+  let hints: string[] = [];
+  if (status === 401) headers['www-authenticate'] = `Basic realm="${deps.realm}", charset="UTF-8"`;
+  if (status === 405) headers.allow = 'GET, HEAD';
+  if (err.code === 'auth.missing') hints = netrcHints(res.req);
+  ctx.bytesSent += writeRefusal(res, ctx.id, err, headers, hints).bytes;
+}
+
+/** Tells a go user where credentials go: ~/.netrc (go sends them only over https). */
+function netrcHints(req: IncomingMessage): string[] {
+  const host = (req.headers.host ?? 'this-host').replace(/:\d+$/, '').replace(/[^A-Za-z0-9.:[\]-]/g, '');
+  return [
+    `add your credentials to ~/.netrc (or the file $NETRC names):`,
+    `  machine ${host} login <user> password <password or token>`,
+  ];
+}

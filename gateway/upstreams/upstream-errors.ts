@@ -1,0 +1,58 @@
+import { isModgateError, ModgateError } from '../../core/errors.ts';
+import type { GoproxyRequest } from '../goproxy-path.ts';
+
+/**
+ * Converts an upstream's non-success status into the refusal modgate sends.
+ * 404/410 keep their status so go's own fallback (next GOPROXY entry) keeps
+ * working; a 401 means modgate's own upstream credential is wrong, which is
+ * the operator's problem (502), never the user's.
+ */
+export function errorForStatus(upstream: string, request: GoproxyRequest, status: number): ModgateError {
+  const what = describe(request);
+  if (status === 404)
+    return new ModgateError('upstream.not_found', `${what}: not found (upstream ${upstream} answered 404)`);
+  if (status === 410)
+    return new ModgateError('upstream.gone', `${what}: gone (upstream ${upstream} answered 410)`);
+  if (status === 401 || status === 407) {
+    return new ModgateError(
+      'upstream.rejected_credential',
+      `upstream ${upstream} rejected modgate's credential (${status}); tell the modgate operator`,
+    );
+  }
+  if (status === 403)
+    return new ModgateError('upstream.refused', `${what}: refused by upstream ${upstream} (403)`);
+  if (status >= 300 && status < 400) {
+    return new ModgateError(
+      'upstream.bad_response',
+      `upstream ${upstream} answered a redirect (${status}), which modgate does not follow`,
+    );
+  }
+  if (status >= 500)
+    return new ModgateError('upstream.bad_response', `upstream ${upstream} failed (${status})`);
+  return new ModgateError('upstream.bad_response', `upstream ${upstream} answered ${status}`);
+}
+
+/** Converts a socket-level failure (refused, reset, DNS, timeout) into a refusal. */
+export function errorForSocket(
+  upstream: string,
+  err: unknown,
+  timedOut: boolean,
+  timeoutMs: number,
+): ModgateError {
+  if (isModgateError(err)) return err;
+  if (timedOut) return timeoutError(upstream, timeoutMs);
+  const code = (err as NodeJS.ErrnoException | undefined)?.code ?? 'connection failed';
+  return new ModgateError('upstream.unreachable', `upstream ${upstream} unreachable (${code})`, {
+    cause: err,
+  });
+}
+
+export function timeoutError(upstream: string, timeoutMs: number): ModgateError {
+  return new ModgateError('upstream.timeout', `upstream ${upstream} did not answer within ${timeoutMs} ms`);
+}
+
+function describe(request: GoproxyRequest): string {
+  if (request.kind === 'sumdb') return `checksum database ${request.name} ${request.rest}`;
+  if ('version' in request) return `${request.module}@${request.version}`;
+  return request.kind === 'list' ? `${request.module} version list` : `${request.module}@latest`;
+}

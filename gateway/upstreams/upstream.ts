@@ -1,0 +1,39 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { RequestContext } from '../context.ts';
+import type { GoproxyRequest } from '../goproxy-path.ts';
+
+/**
+ * Something that answers GOPROXY requests: a remote proxy (Athens, later
+ * Artifactory) or a local folder. `serve` resolves once the response is
+ * complete or has failed; it throws ModgateError only while nothing was sent
+ * yet (the pipeline turns it into a refusal), and records bytes in `ctx`.
+ */
+export interface Upstream {
+  readonly name: string;
+  readonly kind: 'athens' | 'dir';
+  serve(
+    ctx: RequestContext,
+    request: GoproxyRequest,
+    req: IncomingMessage,
+    res: ServerResponse,
+  ): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Content types of GOPROXY answers (the go command ignores them, browsers and caches do not). */
+export function contentTypeOf(request: GoproxyRequest): string {
+  switch (request.kind) {
+    case 'info':
+    case 'latest':
+      return 'application/json';
+    case 'zip':
+      return 'application/zip';
+    default:
+      return 'text/plain; charset=utf-8';
+  }
+}
+
+/** Counts body bytes on their way to the client (for the audit record). */
+export function countBytes(ctx: RequestContext, chunk: Buffer): void {
+  ctx.bytesSent += chunk.length;
+}
