@@ -1,0 +1,126 @@
+/** gateway.yaml validation: every problem at once, with key path and line; secrets only by reference. */
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { parseDuration } from '../core/duration.ts';
+import { isModgateError } from '../core/errors.ts';
+import { settingsFromYaml } from '../gateway/config/load.ts';
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'modgate-config-'));
+  await writeFile(join(dir, 'cert.pem'), 'CERT\n');
+  await writeFile(join(dir, 'key.pem'), 'KEY\n');
+});
+
+const valid = `listen:
+  port: 9443
+tls:
+  cert: file:cert.pem
+  key: file:key.pem
+directory:
+  file:
+    path: users.yaml
+upstreams:
+  athens:
+    kind: athens
+    url: https://athens.internal:3000/prefix
+    username: modgate
+    password: env:MODGATE_TEST_ATHENS_PW
+    timeout: 1m30s
+default_upstream: athens
+`;
+
+function problems(text: string): string[] {
+  try {
+    settingsFromYaml(join(dir, 'gateway.yaml'), text);
+  } catch (err) {
+    if (isModgateError(err, 'config.invalid')) return err.message.split('\n').slice(1);
+    throw err;
+  }
+  throw new Error('expected the config to be rejected');
+}
+
+describe('gateway.yaml', () => {
+  it('a valid file resolves secrets, relative paths and durations, and is frozen', () => {
+    process.env.MODGATE_TEST_ATHENS_PW = 'pw-from-env';
+    const s = settingsFromYaml(join(dir, 'gateway.yaml'), valid);
+    expect(s.listen).toEqual({ host: '127.0.0.1', port: 9443, publicUrl: undefined });
+    expect(s.tls).toEqual({ cert: 'CERT', key: 'KEY' });
+    expect(s.directory).toEqual({ kind: 'file', path: join(dir, 'users.yaml') });
+    const up = s.upstreams.athens;
+    expect(up?.kind === 'athens' && up.basicAuth).toEqual({ username: 'modgate', password: 'pw-from-env' });
+    expect(up?.kind === 'athens' && up.timeoutMs).toBe(90_000);
+    expect(s.auth.cacheTtlMs).toBe(300_000);
+    expect(Object.isFrozen(s.upstreams)).toBe(true);
+  });
+
+  it('reports every problem at once, each with its key path and line', () => {
+    const text = valid
+      .replace('  port: 9443', '  port: 9443\n  prot: 1')
+      .replace('timeout: 1m30s', 'timeout: soon')
+      .replace('default_upstream: athens', 'default_upstream: athens\nextra: true');
+    const found = problems(text);
+    expect(found).toEqual([
+      expect.stringMatching(/gateway\.yaml:3: listen\.prot: unknown key$/),
+      expect.stringMatching(/gateway\.yaml:16: upstreams\.athens\.timeout: "soon" is not a duration/),
+      expect.stringMatching(/gateway\.yaml:18: extra: unknown key$/),
+    ]);
+  });
+
+  it('rejects a literal secret', () => {
+    expect(problems(valid.replace('env:MODGATE_TEST_ATHENS_PW', 'hunter2'))).toEqual([
+      expect.stringMatching(/:14: upstreams\.athens\.password: must be a reference, env:NAME or file:\/path/),
+    ]);
+  });
+
+  it('names an unresolvable secret reference, never a value', () => {
+    delete process.env.MODGATE_TEST_ATHENS_PW;
+    expect(problems(valid)).toEqual([
+      expect.stringMatching(
+        /:14: upstreams\.athens\.password: environment variable MODGATE_TEST_ATHENS_PW is not set$/,
+      ),
+    ]);
+    expect(
+      problems(
+        valid
+          .replace('file:key.pem', 'file:missing.pem')
+          .replace('env:MODGATE_TEST_ATHENS_PW', 'file:cert.pem'),
+      ),
+    ).toEqual([expect.stringMatching(/:5: tls\.key: cannot read .*missing\.pem \(ENOENT\)$/)]);
+  });
+
+  it('cross-checks: default upstream must exist; plain http needs the opt-in; username needs password', () => {
+    process.env.MODGATE_TEST_ATHENS_PW = 'x';
+    const text = valid
+      .replace('https://athens', 'http://athens')
+      .replace('default_upstream: athens', 'default_upstream: nope')
+      .replace('    password: env:MODGATE_TEST_ATHENS_PW\n', '');
+    expect(problems(text)).toEqual([
+      expect.stringMatching(/:15: default_upstream: names no upstream \(defined: athens\)/),
+      expect.stringMatching(/:12: upstreams\.athens\.url: is plain http; set allow_insecure_http: true/),
+      expect.stringMatching(/:10: upstreams\.athens: username and password go together/),
+    ]);
+  });
+
+  it('reports YAML syntax errors with their line', () => {
+    expect(problems('listen:\n  port: [1\n')).toEqual([
+      expect.stringMatching(/gateway\.yaml:\d+: \(document\): /),
+    ]);
+  });
+});
+
+describe('durations', () => {
+  it.each([
+    ['500ms', 500],
+    ['30s', 30_000],
+    ['5m', 300_000],
+    ['1h30m', 5_400_000],
+    ['1.5s', 1500],
+    ['72h', 259_200_000],
+  ])('%s = %d ms', (text, ms) => expect(parseDuration(text)).toBe(ms));
+  it.each(['', '5', 's', '-1s', '1d', '1 s', '1s2'])('%j is not a duration', (text) =>
+    expect(parseDuration(text)).toBeUndefined(),
+  );
+});
