@@ -8,7 +8,7 @@
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import {
   createServer,
   type IncomingHttpHeaders,
@@ -18,8 +18,9 @@ import {
 } from 'node:http';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
+import { pickLatest } from '../../core/gomod/latest.ts';
 import { escapeVersion, unescapePath } from '../../core/gomod/module.ts';
-import { isPseudoVersion, prerelease, sort as sortVersions } from '../../core/gomod/semver.ts';
+import { isFile, readList } from './goproxy-read.ts';
 
 /** Athens' challenge realm (cmd/proxy/actions/basicauth.go). */
 export const ATHENS_REALM = 'basic auth required';
@@ -224,26 +225,6 @@ function attempt<T>(fn: () => T): T | undefined {
 
 function isUnder(module: string, prefix: string): boolean {
   return module === prefix || module.startsWith(`${prefix}/`);
-}
-
-async function readList(listPath: string): Promise<string[] | undefined> {
-  const text = await readFile(listPath, 'utf8').catch(() => undefined);
-  return text?.split('\n').filter((v) => v.trim() !== '');
-}
-
-/**
- * The version `@latest` answers with, as the go command's proxy query picks
- * it: the newest release, else the newest pre-release, else the newest
- * pseudo-version.
- */
-function pickLatest(versions: string[]): string | undefined {
-  const sorted = sortVersions([...versions]);
-  const tagged = sorted.filter((v) => !isPseudoVersion(v));
-  return tagged.filter((v) => prerelease(v) === '').at(-1) ?? tagged.at(-1) ?? sorted.at(-1);
-}
-
-async function isFile(path: string): Promise<boolean> {
-  return (await stat(path).catch(() => undefined))?.isFile() === true;
 }
 
 /** Closes the listener and every connection, hanging requests included, within {@link CLOSE_TIMEOUT_MS}. */

@@ -5,10 +5,11 @@
  * Modules": clients use `GOPROXY=https://<server>/artifactory/api/go/<repo-key>`),
  * read from a GOPROXY folder. Called after authorization.
  */
-import { readFile, stat } from 'node:fs/promises';
+
 import { join } from 'node:path';
+import { pickLatest } from '../../../core/gomod/latest.ts';
 import { escapeVersion, unescapePath, unescapeVersion } from '../../../core/gomod/module.ts';
-import { isPseudoVersion, prerelease, sort as sortVersions } from '../../../core/gomod/semver.ts';
+import { isFile, readList } from '../goproxy-read.ts';
 import { attempt, type Exchange, reply, replyError, replyFile } from './http.ts';
 import type { GoRepository } from './types.ts';
 
@@ -72,20 +73,4 @@ export async function serveGo(
 function redirects(x: Exchange, repo: GoRepository): boolean {
   const header = x.req.headers[REDIRECT_HEADER];
   return repo.redirectDownloads === true && String(header ?? '').toLowerCase() !== 'none';
-}
-
-async function readList(listPath: string): Promise<string[] | undefined> {
-  const text = await readFile(listPath, 'utf8').catch(() => undefined);
-  return text?.split('\n').filter((v) => v.trim() !== '');
-}
-
-/** What `@latest` answers: the newest release, else the newest pre-release, else the newest pseudo-version. */
-function pickLatest(versions: string[]): string | undefined {
-  const sorted = sortVersions([...versions]);
-  const tagged = sorted.filter((v) => !isPseudoVersion(v));
-  return tagged.filter((v) => prerelease(v) === '').at(-1) ?? tagged.at(-1) ?? sorted.at(-1);
-}
-
-async function isFile(path: string): Promise<boolean> {
-  return (await stat(path).catch(() => undefined))?.isFile() === true;
 }
