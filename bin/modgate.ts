@@ -6,11 +6,13 @@
 // only works at launch: keep it in package.json "start" and the Dockerfile too.
 import { isModgateError } from '../core/errors.ts';
 import { HASH_PASSWORD_USAGE, hashPasswordCommand } from './commands/hash-password.ts';
+import { POLICY_USAGE, policyCommand } from './commands/policy.ts';
 import { SERVE_USAGE, serve } from './commands/serve.ts';
 
 const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; usage: string }> = {
   serve: { run: serve, usage: SERVE_USAGE },
   'hash-password': { run: hashPasswordCommand, usage: HASH_PASSWORD_USAGE },
+  policy: { run: (argv) => policyCommand(argv), usage: POLICY_USAGE },
 };
 
 const USAGE = `modgate — an authenticating, policy-enforcing gateway for Go module proxies
@@ -20,6 +22,7 @@ usage: modgate <command> [options]
 commands:
   serve           run the gateway (embedded defaults without --config)
   hash-password   hash a password for the users file
+  policy          check, explain and test a policy file (policy check|explain|test)
 
 'modgate <command> --help' shows a command's options.`;
 
