@@ -55,9 +55,11 @@ async function main(): Promise<number> {
         dir: { kind: 'dir', path: join(dir, 'goproxy') },
       },
       default_upstream: process.env.BENCH_UPSTREAM ?? 'athens',
+      policy: { path: join(dir, 'policy.yaml') },
       audit: { sink: 'file', path: join(dir, 'audit.log') },
       log: { level: 'warn' },
     };
+    await writeFile(join(dir, 'policy.yaml'), 'default: allow\nrules: []\n');
     const rows: string[] = [];
     for (const upstream of ['athens', 'dir']) {
       await writeFile(join(dir, 'gateway.yaml'), stringify({ ...config, default_upstream: upstream }));

@@ -16,6 +16,8 @@ export type ErrorCode =
   | 'auth.invalid_credentials'
   | 'auth.user_disabled'
   | 'auth.directory_unavailable'
+  // authorization
+  | 'policy.denied'
   // upstream
   | 'upstream.not_found'
   | 'upstream.gone'

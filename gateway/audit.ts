@@ -42,7 +42,7 @@ export function auditEvent(ctx: RequestContext): Record<string, unknown> {
   return {
     '@timestamp': new Date().toISOString(),
     event: {
-      action: ctx.request ? `goproxy.${ctx.request.kind}` : 'goproxy.unrecognized',
+      action: ctx.action ?? (ctx.request ? `goproxy.${ctx.request.kind}` : 'goproxy.unrecognized'),
       outcome: ctx.error || ctx.status >= 400 ? 'failure' : 'success',
       reason: ctx.error ? ctx.error.message : undefined,
       duration: Number(process.hrtime.bigint() - ctx.startedAt),
@@ -57,6 +57,23 @@ export function auditEvent(ctx: RequestContext): Record<string, unknown> {
     url: { path: ctx.path },
     module: mod.path === undefined ? undefined : mod,
     upstream: ctx.upstream === undefined ? undefined : { name: ctx.upstream },
+    policy: ctx.policy === undefined ? undefined : policyFields(ctx),
     trace: { id: ctx.id },
+  };
+}
+
+/** `policy.*`: the deciding rule, the enforced decision, the policy version, and what dry-run rules would have done. */
+function policyFields(ctx: RequestContext): Record<string, unknown> | undefined {
+  const p = ctx.policy;
+  if (!p) return undefined;
+  const { decision } = p;
+  return {
+    version: p.version,
+    decision: decision.action,
+    rule: decision.rule ?? 'default',
+    filtered_versions: ctx.policyFiltered > 0 ? ctx.policyFiltered : undefined,
+    dry_run: decision.dryRun
+      ? { decision: decision.dryRun.action, rule: decision.dryRun.rule ?? 'default' }
+      : undefined,
   };
 }

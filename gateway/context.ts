@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Identity } from '../auth/identity.ts';
 import type { ModgateError } from '../core/errors.ts';
+import type { Decision } from '../policies/types.ts';
 import type { GoproxyRequest } from './goproxy-path.ts';
 
 /**
@@ -17,8 +18,14 @@ export interface RequestContext {
   /** The raw request path, without the query. */
   readonly path: string;
   request: GoproxyRequest | undefined;
+  /** The audit `event.action` for requests that are not GOPROXY requests (e.g. `modgate.status`). */
+  action: string | undefined;
   identity: Identity | undefined;
   upstream: string | undefined;
+  /** The policy decision that applied, and the policy's content hash. */
+  policy: { readonly version: string; readonly decision: Decision } | undefined;
+  /** Versions removed from an `@v/list` / `@latest` answer by the policy. */
+  policyFiltered: number;
   /** The refusal, when the request was refused or failed. */
   error: ModgateError | undefined;
   status: number;
@@ -36,8 +43,11 @@ export function newRequestContext(req: IncomingMessage): RequestContext {
     method: req.method ?? 'GET',
     path: q === -1 ? url : url.slice(0, q),
     request: undefined,
+    action: undefined,
     identity: undefined,
     upstream: undefined,
+    policy: undefined,
+    policyFiltered: 0,
     error: undefined,
     status: 0,
     bytesSent: 0,

@@ -16,6 +16,7 @@ export const STATUS_BY_CODE: Readonly<Record<ErrorCode, number>> = {
   'auth.invalid_credentials': 401,
   'auth.user_disabled': 403,
   'auth.directory_unavailable': 503,
+  'policy.denied': 403,
   'upstream.not_found': 404,
   'upstream.gone': 410,
   'upstream.unreachable': 502,

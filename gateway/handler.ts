@@ -3,23 +3,31 @@ import type { Logger } from 'pino';
 import type { Authenticator } from '../auth/authenticator.ts';
 import { ModgateError } from '../core/errors.ts';
 import type { AuditLog } from './audit.ts';
+import { authorize } from './authorize.ts';
 import { newRequestContext, type RequestContext } from './context.ts';
 import { statusOf, toModgateError } from './errors.ts';
 import { parseGoproxyPath } from './goproxy-path.ts';
-import { writeRefusal } from './respond.ts';
+import type { PolicyStore } from './policy-store.ts';
+import type { PublishTimes } from './publish-times.ts';
+import { writeAnswer, writeJson, writeRefusal } from './respond.ts';
 import type { Upstream } from './upstreams/upstream.ts';
 
 export interface PipelineDeps {
   readonly authenticator: Authenticator;
   /** Where every request goes until routes exist (issue: routes and scoped credentials). */
   readonly upstream: Upstream;
+  readonly policies: PolicyStore;
+  readonly publishTimes: PublishTimes;
   readonly audit: AuditLog;
   readonly log: Logger;
   readonly realm: string;
 }
 
+/** modgate's own status page: not a module path (a module path's first element needs a dot). */
+export const STATUS_PATH = '/_modgate/status';
+
 /**
- * The request pipeline: parse → authenticate → forward, then one audit record
+ * The request pipeline: parse → authenticate → authorize → forward, then one audit record
  * when the response is over (however it ended). Each stage is a function of
  * its own; this only sequences them and turns a thrown ModgateError into the
  * refusal the go command prints.
@@ -50,6 +58,11 @@ async function run(
       `method ${ctx.method.slice(0, 16)} not allowed; GOPROXY is read-only`,
     );
   }
+  if (ctx.path === STATUS_PATH) {
+    ctx.action = 'modgate.status';
+    ctx.bytesSent += writeJson(res, { policy: deps.policies.status });
+    return;
+  }
   const request = parseGoproxyPath(ctx.path);
   ctx.request = request;
   try {
@@ -60,6 +73,15 @@ async function run(
     throw e;
   }
   ctx.upstream = deps.upstream.name;
+  const authorized = await authorize(ctx, request, ctx.identity, {
+    policy: deps.policies.current,
+    upstream: deps.upstream,
+    publishTimes: deps.publishTimes,
+  });
+  if (authorized.kind === 'answer') {
+    ctx.bytesSent += writeAnswer(res, authorized.body, authorized.contentType);
+    return;
+  }
   await deps.upstream.serve(ctx, request, req, res);
 }
 

@@ -49,3 +49,22 @@ function oneLine(text: string): string {
   // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping them is the point
   return first.replace(/[\u0000-\u001f\u007f]/g, ' ');
 }
+
+/** Sends a document modgate composed itself (a filtered list, a resolved @latest). Returns body bytes sent. */
+export function writeAnswer(res: ServerResponse, body: string, contentType: string): number {
+  const bytes = Buffer.byteLength(body);
+  res.writeHead(200, {
+    'content-type': contentType,
+    'content-length': String(bytes),
+    // Per-user answers: a shared cache must not serve one user's list to another.
+    'cache-control': 'private, no-store',
+  });
+  const head = res.req.method === 'HEAD';
+  res.end(head ? undefined : body);
+  return head ? 0 : bytes;
+}
+
+/** Sends a JSON document (status endpoints). Returns body bytes sent. */
+export function writeJson(res: ServerResponse, value: unknown): number {
+  return writeAnswer(res, `${JSON.stringify(value, null, 2)}\n`, 'application/json');
+}

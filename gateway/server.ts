@@ -11,8 +11,10 @@ import { type AuditLog, createAuditLog } from './audit.ts';
 import type { GatewaySettings, UpstreamSettings } from './config/settings.ts';
 import { createHandler } from './handler.ts';
 import { createOperationalLog } from './log.ts';
-import { AthensUpstream } from './upstreams/athens.ts';
+import { PolicyStore } from './policy-store.ts';
+import { PublishTimes } from './publish-times.ts';
 import { DirUpstream } from './upstreams/dir.ts';
+import { RemoteUpstream } from './upstreams/remote.ts';
 import type { Upstream } from './upstreams/upstream.ts';
 
 /** How long an idle client connection stays open (ms); longer than typical load-balancer idle timeouts. */
@@ -41,6 +43,7 @@ export async function startGateway(
 ): Promise<RunningGateway> {
   const log = options.log ?? createOperationalLog(settings.log.level);
   const audit = options.audit ?? createAuditLog(settings.audit);
+  const policies = await PolicyStore.open(settings.policy.path, log.child({ stream: 'policy' }));
   const directory = await createDirectory(settings);
   const authenticator = new Authenticator({ directory, ...settings.auth });
   const upstreams = new Map(Object.values(settings.upstreams).map((u) => [u.name, createUpstream(u)]));
@@ -48,7 +51,16 @@ export async function startGateway(
   if (!upstream)
     throw new ModgateError('internal', `default upstream ${settings.defaultUpstream} is not defined`);
 
-  const handler = createHandler({ authenticator, upstream, audit, log, realm: settings.auth.realm });
+  const publishTimes = new PublishTimes(settings.policy.publishTimeCacheEntries);
+  const handler = createHandler({
+    authenticator,
+    upstream,
+    policies,
+    publishTimes,
+    audit,
+    log,
+    realm: settings.auth.realm,
+  });
   const server: Server =
     'cert' in settings.tls
       ? createHttpsServer({ cert: settings.tls.cert, key: settings.tls.key }, handler)
@@ -65,7 +77,17 @@ export async function startGateway(
   const { port } = server.address() as AddressInfo;
   const scheme = 'cert' in settings.tls ? 'https' : 'http';
   const host = settings.listen.host.includes(':') ? `[${settings.listen.host}]` : settings.listen.host;
-  log.info({ port, upstream: upstream.name, directory: directory.kind }, 'modgate listening');
+  const policy = policies.current;
+  log.info(
+    {
+      port,
+      upstream: upstream.name,
+      directory: directory.kind,
+      policy: policy.version,
+      rules: policy.ruleCount,
+    },
+    'modgate listening',
+  );
   return {
     url: `${scheme}://${host}:${port}`,
     port,
@@ -74,6 +96,7 @@ export async function startGateway(
         server.close(() => resolve());
         server.closeIdleConnections();
       });
+      policies.close();
       await Promise.all([...upstreams.values()].map((u) => u.close()));
       await authenticator.close();
       audit.flush();
@@ -88,7 +111,7 @@ async function createDirectory(settings: GatewaySettings): Promise<Directory> {
 }
 
 function createUpstream(settings: UpstreamSettings): Upstream {
-  return settings.kind === 'athens'
-    ? new AthensUpstream(settings)
-    : new DirUpstream(settings.name, settings.path);
+  return settings.kind === 'dir'
+    ? new DirUpstream(settings.name, settings.path)
+    : new RemoteUpstream(settings);
 }

@@ -30,6 +30,8 @@ upstreams:
     password: env:MODGATE_TEST_ATHENS_PW
     timeout: 1m30s
 default_upstream: athens
+policy:
+  path: policy.yaml
 `;
 
 function problems(text: string): string[] {

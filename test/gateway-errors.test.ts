@@ -133,6 +133,7 @@ describe('upstream failures', () => {
         },
       },
       default_upstream: 'athens',
+      policy: { path: stack.policyPath },
     });
     try {
       const res = await httpsGet(gw.url, '/example.com/hello/@v/list', { ca: stack.pki.caPem, basic });
@@ -174,6 +175,23 @@ describe('upstream failures', () => {
       expectOneLine(res, 'modgate: example.com/hello@v1.0.0: refused by upstream athens (403)');
     } finally {
       stack.athens!.configure({ exclude: [] });
+    }
+  });
+
+  it('a same-host redirect is followed inside modgate: the client gets the zip, never the Location', async () => {
+    const zip = stack.fixtures.modules[0]!.versions[0]!;
+    stack.athens!.configure({ redirectZips: true });
+    try {
+      stack.athens!.clear();
+      const res = await get(`/example.com/hello/@v/${zip.version}.zip`);
+      expect(res.status).toBe(200);
+      expect(res.headers.location).toBeUndefined();
+      expect(res.body.length).toBeGreaterThan(0);
+      const [first, second] = stack.athens!.requests;
+      expect(first?.url).toBe(`/example.com/hello/@v/${zip.version}.zip`);
+      expect(second?.url).toMatch(/^\/_storage\//);
+    } finally {
+      stack.athens!.configure({ redirectZips: false });
     }
   });
 

@@ -2,9 +2,20 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { isModgateError, ModgateError } from '../../core/errors.ts';
 import { deepFreeze, formatProblem, parseYamlWith, type YamlProblem } from '../../core/yaml-validate.ts';
-import { type GatewayConfigFile, gatewayConfigSchema, type LdapConfig } from './schema.ts';
+import {
+  type CredentialConfig,
+  type GatewayConfigFile,
+  gatewayConfigSchema,
+  type LdapConfig,
+  type UpstreamConfig,
+} from './schema.ts';
 import { resolvePath, resolveSecret } from './secrets.ts';
-import type { GatewaySettings, UpstreamSettings } from './settings.ts';
+import type {
+  CredentialSettings,
+  GatewaySettings,
+  RemoteUpstreamSettings,
+  UpstreamSettings,
+} from './settings.ts';
 
 type LineOf = (path: readonly PropertyKey[]) => number | undefined;
 
@@ -58,13 +69,31 @@ function crossCheck(config: GatewayConfigFile, lineOf: LineOf): YamlProblem[] {
       `names no upstream (defined: ${Object.keys(config.upstreams).join(', ') || 'none'})`,
     );
   }
+  const credentialNames = Object.keys(config.credentials);
   for (const [name, up] of Object.entries(config.upstreams)) {
-    if (up.kind !== 'athens') continue;
+    if (up.kind === 'dir') continue;
     if (up.url.startsWith('http:') && !up.allow_insecure_http) {
       at(['upstreams', name, 'url'], 'is plain http; set allow_insecure_http: true to accept that');
     }
-    if ((up.username === undefined) !== (up.password === undefined)) {
+    if (up.kind === 'athens' && (up.username === undefined) !== (up.password === undefined)) {
       at(['upstreams', name], 'username and password go together');
+    }
+    if (up.credential !== undefined && !(up.credential in config.credentials)) {
+      at(
+        ['upstreams', name, 'credential'],
+        `names no credential (defined: ${credentialNames.join(', ') || 'none'})`,
+      );
+    }
+    if (up.fallback !== undefined && (up.fallback === name || !(up.fallback in config.upstreams))) {
+      at(['upstreams', name, 'fallback'], 'must name another upstream');
+    }
+  }
+  for (const [name, cred] of Object.entries(config.credentials)) {
+    if (cred.kind === 'static' && (cred.basic === undefined) === (cred.bearer === undefined)) {
+      at(['credentials', name], 'a static credential has exactly one of basic or bearer');
+    }
+    if (cred.kind === 'artifactory-token' && cred.url.startsWith('http:') && !cred.allow_insecure_http) {
+      at(['credentials', name, 'url'], 'is plain http; set allow_insecure_http: true to accept that');
     }
   }
   return problems;
@@ -95,17 +124,11 @@ function resolveSettings(config: GatewayConfigFile, baseDir: string, report: Rep
     upstreams[name] =
       up.kind === 'dir'
         ? { kind: 'dir', name, path: resolvePath(up.path, baseDir) }
-        : {
-            kind: 'athens',
-            name,
-            url: new URL(up.url),
-            basicAuth:
-              up.username !== undefined && up.password !== undefined
-                ? { username: up.username, password: secret(up.password, ['upstreams', name, 'password']) }
-                : undefined,
-            timeoutMs: up.timeout,
-            maxSockets: up.max_sockets,
-          };
+        : remoteUpstream(name, up, secret);
+  }
+  const credentials: Record<string, CredentialSettings> = {};
+  for (const [name, cred] of Object.entries(config.credentials)) {
+    credentials[name] = credentialSettings(name, cred, secret);
   }
   return {
     listen: { host: config.listen.host, port: config.listen.port, publicUrl: config.listen.public_url },
@@ -122,6 +145,11 @@ function resolveSettings(config: GatewayConfigFile, baseDir: string, report: Rep
     },
     upstreams,
     defaultUpstream: config.default_upstream,
+    credentials,
+    policy: {
+      path: resolvePath(config.policy.path, baseDir),
+      publishTimeCacheEntries: config.policy.publish_time_cache_entries,
+    },
     audit:
       config.audit.sink === 'file'
         ? { sink: 'file', path: resolvePath(config.audit.path, baseDir) }
@@ -156,5 +184,63 @@ function ldapOptions(ldap: LdapConfig, secret: (ref: string, keys: string[]) => 
     disabledFilter: ldap.disabled_filter,
     timeoutMs: ldap.timeout,
     poolSize: ldap.pool_size,
+  };
+}
+
+type Secret = (ref: string, keys: string[]) => string;
+
+function remoteUpstream(
+  name: string,
+  up: Extract<UpstreamConfig, { kind: 'athens' | 'artifactory' }>,
+  secret: Secret,
+): RemoteUpstreamSettings {
+  const base = up.url.replace(/\/+$/, '');
+  return {
+    kind: up.kind,
+    name,
+    url: new URL(up.kind === 'artifactory' ? `${base}/api/go/${up.repository}` : base),
+    basicAuth:
+      up.kind === 'athens' && up.username !== undefined && up.password !== undefined
+        ? { username: up.username, password: secret(up.password, ['upstreams', name, 'password']) }
+        : undefined,
+    credential: up.credential,
+    timeoutMs: up.timeout,
+    maxSockets: up.max_sockets,
+    ca: up.ca === undefined ? undefined : secret(up.ca, ['upstreams', name, 'ca']),
+    redirects: up.kind === 'artifactory' ? up.redirects : 'follow',
+    breaker: {
+      failures: up.circuit_breaker.failures,
+      coolDownMs: up.circuit_breaker.cool_down,
+      halfOpenProbes: up.circuit_breaker.half_open_probes,
+    },
+    fallback: up.fallback,
+  };
+}
+
+function credentialSettings(name: string, cred: CredentialConfig, secret: Secret): CredentialSettings {
+  const keys = (k: string) => ['credentials', name, k];
+  if (cred.kind === 'static') {
+    return cred.basic
+      ? {
+          kind: 'static',
+          name,
+          scheme: 'basic',
+          username: cred.basic.username,
+          password: secret(cred.basic.password, keys('basic')),
+        }
+      : { kind: 'static', name, scheme: 'bearer', token: secret(cred.bearer?.token ?? '', keys('bearer')) };
+  }
+  return {
+    kind: 'artifactory-token',
+    name,
+    url: new URL(cred.url),
+    adminToken: secret(cred.admin_token, keys('admin_token')),
+    scope: cred.scope,
+    allowedGroups: cred.allowed_groups,
+    expiresInS: Math.round(cred.expires_in / 1000),
+    refreshBeforeMs: cred.refresh_before,
+    timeoutMs: cred.timeout,
+    ca: cred.ca === undefined ? undefined : secret(cred.ca, keys('ca')),
+    allowInsecureHttp: cred.allow_insecure_http,
   };
 }

@@ -22,6 +22,19 @@ export const DEFAULT_UPSTREAM_TIMEOUT = '30s';
 /** Default keep-alive pool size per upstream (sockets). */
 export const DEFAULT_UPSTREAM_MAX_SOCKETS = 64;
 
+/** Default consecutive upstream failures that open its circuit breaker. */
+export const DEFAULT_BREAKER_FAILURES = 5;
+/** Default time an open circuit refuses before a probe. */
+export const DEFAULT_BREAKER_COOL_DOWN = '30s';
+/** Default lifetime of a minted Artifactory token. */
+export const DEFAULT_TOKEN_EXPIRES_IN = '15m';
+/** Default margin before expiry at which a minted token is replaced. */
+export const DEFAULT_TOKEN_REFRESH_BEFORE = '60s';
+/** Default limit for one token mint. */
+export const DEFAULT_TOKEN_TIMEOUT = '10s';
+/** Default number of version publish times remembered for `min_age` rules (entries). */
+export const DEFAULT_PUBLISH_TIME_CACHE_ENTRIES = 100_000;
+
 /** A secret is only ever a reference: `env:NAME` or `file:/path`. Literal secrets are rejected. */
 export const secretRef = z
   .string()
@@ -81,18 +94,72 @@ const authSchema = z.strictObject({
   cache_key: secretRef.optional(),
 });
 
+const breakerSchema = z.strictObject({
+  /** Consecutive failures (5xx, timeouts, unreachable) that open the circuit. */
+  failures: z.int().min(1).default(DEFAULT_BREAKER_FAILURES),
+  /** How long an open circuit refuses before it lets a probe through. */
+  cool_down: durationMs.prefault(DEFAULT_BREAKER_COOL_DOWN),
+  half_open_probes: z.int().min(1).default(1),
+});
+
+/** What every remote GOPROXY upstream (Athens, Artifactory) shares. */
+const remoteFields = {
+  timeout: durationMs.prefault(DEFAULT_UPSTREAM_TIMEOUT),
+  max_sockets: z.int().min(1).default(DEFAULT_UPSTREAM_MAX_SOCKETS),
+  /** Extra CA bundle (PEM) trusted for this upstream, besides the system roots. */
+  ca: secretRef.optional(),
+  /** Opt-in: allow an http:// URL (credentials and modules cross the network in clear text). */
+  allow_insecure_http: z.boolean().default(false),
+  /** The credential (see `credentials`) used when a route names none. */
+  credential: z.string().optional(),
+  circuit_breaker: breakerSchema.prefault({}),
+  /** Another upstream that serves public routes while this one's circuit is open or it is unreachable. */
+  fallback: z.string().optional(),
+};
+
 const upstreamSchema = z.discriminatedUnion('kind', [
   z.strictObject({
     kind: z.literal('athens'),
     url: z.url({ protocol: /^https?$/ }),
+    /** Athens' one static basic-auth user (shorthand for a static credential). */
     username: z.string().min(1).optional(),
     password: secretRef.optional(),
-    timeout: durationMs.prefault(DEFAULT_UPSTREAM_TIMEOUT),
-    max_sockets: z.int().min(1).default(DEFAULT_UPSTREAM_MAX_SOCKETS),
-    /** Opt-in: allow an http:// URL (credentials and modules cross the network in clear text). */
-    allow_insecure_http: z.boolean().default(false),
+    ...remoteFields,
+  }),
+  z.strictObject({
+    kind: z.literal('artifactory'),
+    /** The Artifactory base, e.g. https://artifactory.corp.example/artifactory */
+    url: z.url({ protocol: /^https?$/ }),
+    /** The Go repository key: requests go to <url>/api/go/<repository>/... */
+    repository: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'must be an Artifactory repository key'),
+    /** follow: modgate follows download redirects (credentials only to the same host); disable: asks Artifactory not to redirect. */
+    redirects: z.enum(['follow', 'disable']).default('follow'),
+    ...remoteFields,
   }),
   z.strictObject({ kind: z.literal('dir'), path: z.string().min(1) }),
+]);
+
+const credentialSchema = z.discriminatedUnion('kind', [
+  z.strictObject({
+    kind: z.literal('static'),
+    basic: z.strictObject({ username: z.string().min(1), password: secretRef }).optional(),
+    bearer: z.strictObject({ token: secretRef }).optional(),
+  }),
+  z.strictObject({
+    kind: z.literal('artifactory-token'),
+    /** The platform base; tokens are minted at <url>/access/api/v1/tokens. */
+    url: z.url({ protocol: /^https?$/ }),
+    admin_token: secretRef,
+    /** Scope template; {user} and {groups} (comma-joined, allowlisted) are filled in. */
+    scope: z.string().min(1).default('applied-permissions/groups:{groups}'),
+    /** Directory groups that may appear in a scope: a list, or a map directory group → Artifactory group. */
+    allowed_groups: z.union([z.array(z.string().min(1)), z.record(z.string(), z.string().min(1))]).optional(),
+    expires_in: durationMs.prefault(DEFAULT_TOKEN_EXPIRES_IN),
+    refresh_before: durationMs.prefault(DEFAULT_TOKEN_REFRESH_BEFORE),
+    timeout: durationMs.prefault(DEFAULT_TOKEN_TIMEOUT),
+    ca: secretRef.optional(),
+    allow_insecure_http: z.boolean().default(false),
+  }),
 ]);
 
 const auditSchema = z.discriminatedUnion('sink', [
@@ -117,6 +184,18 @@ export const gatewayConfigSchema = z.strictObject({
     upstreamSchema,
   ),
   default_upstream: z.string(),
+  credentials: z
+    .record(
+      z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'credential names: lowercase letters, digits, dashes'),
+      credentialSchema,
+    )
+    .default({}),
+  policy: z.strictObject({
+    /** The policy file (policies/policy.yaml format), reloaded live when it changes. */
+    path: z.string().min(1),
+    /** Publish times remembered for `min_age` rules (entries). */
+    publish_time_cache_entries: z.int().min(0).default(DEFAULT_PUBLISH_TIME_CACHE_ENTRIES),
+  }),
   audit: auditSchema.default({ sink: 'stdout' }),
   log: z
     .strictObject({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info') })
@@ -125,4 +204,5 @@ export const gatewayConfigSchema = z.strictObject({
 
 export type GatewayConfigFile = z.output<typeof gatewayConfigSchema>;
 export type UpstreamConfig = GatewayConfigFile['upstreams'][string];
+export type CredentialConfig = GatewayConfigFile['credentials'][string];
 export type LdapConfig = z.output<typeof ldapSchema>;

@@ -18,18 +18,59 @@ export interface GatewaySettings {
   };
   readonly upstreams: Readonly<Record<string, UpstreamSettings>>;
   readonly defaultUpstream: string;
+  readonly credentials: Readonly<Record<string, CredentialSettings>>;
+  readonly policy: { readonly path: string; readonly publishTimeCacheEntries: number };
   readonly audit: { readonly sink: 'stdout' } | { readonly sink: 'file'; readonly path: string };
   readonly log: { readonly level: 'trace' | 'debug' | 'info' | 'warn' | 'error' };
 }
 
 export type UpstreamSettings =
+  | RemoteUpstreamSettings
+  | { readonly kind: 'dir'; readonly name: string; readonly path: string };
+
+/** An upstream that speaks the GOPROXY protocol over HTTP: Athens, or an Artifactory Go repository. */
+export interface RemoteUpstreamSettings {
+  readonly kind: 'athens' | 'artifactory';
+  readonly name: string;
+  /** Where GOPROXY paths are appended: Athens' root (or prefix), or <artifactory>/api/go/<repository>. */
+  readonly url: URL;
+  /** Athens' one static basic-auth user, if it has one (shorthand for a static credential). */
+  readonly basicAuth: { readonly username: string; readonly password: string } | undefined;
+  /** Name of the credential used when a route names none. */
+  readonly credential: string | undefined;
+  readonly timeoutMs: number;
+  readonly maxSockets: number;
+  /** Extra CA certificates (PEM) trusted besides the system roots. */
+  readonly ca: string | undefined;
+  /** Artifactory only: `disable` sends `X-JFrog-Download-Redirect-To: None`. */
+  readonly redirects: 'follow' | 'disable';
+  readonly breaker: {
+    readonly failures: number;
+    readonly coolDownMs: number;
+    readonly halfOpenProbes: number;
+  };
+  readonly fallback: string | undefined;
+}
+
+export type CredentialSettings =
   | {
-      readonly kind: 'athens';
+      readonly kind: 'static';
+      readonly name: string;
+      readonly scheme: 'basic';
+      readonly username: string;
+      readonly password: string;
+    }
+  | { readonly kind: 'static'; readonly name: string; readonly scheme: 'bearer'; readonly token: string }
+  | {
+      readonly kind: 'artifactory-token';
       readonly name: string;
       readonly url: URL;
-      /** Athens' one static basic-auth user, if it has one. */
-      readonly basicAuth: { readonly username: string; readonly password: string } | undefined;
+      readonly adminToken: string;
+      readonly scope: string;
+      readonly allowedGroups: readonly string[] | Readonly<Record<string, string>> | undefined;
+      readonly expiresInS: number;
+      readonly refreshBeforeMs: number;
       readonly timeoutMs: number;
-      readonly maxSockets: number;
-    }
-  | { readonly kind: 'dir'; readonly name: string; readonly path: string };
+      readonly ca: string | undefined;
+      readonly allowInsecureHttp: boolean;
+    };

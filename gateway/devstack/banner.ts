@@ -11,6 +11,7 @@ export function embeddedBanner(url: string, d: EmbeddedDefaults): string {
   return [
     `modgate is listening on ${url} (embedded defaults, state in ${d.stateDir})`,
     `config: ${d.configPath}   audit log: ${d.stateDir}/audit.log`,
+    `policy: ${d.policyPath} (edits apply live; check them with: modgate policy check ${d.policyPath})`,
     '',
     'Point the go command at it:',
     `  export GOPROXY=${url}`,

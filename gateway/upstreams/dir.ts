@@ -4,11 +4,11 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { ModgateError } from '../../core/errors.ts';
+import { pickLatest } from '../../core/gomod/latest.ts';
 import { escapeVersion } from '../../core/gomod/module.ts';
-import * as semver from '../../core/gomod/semver.ts';
 import type { RequestContext } from '../context.ts';
 import type { GoproxyRequest } from '../goproxy-path.ts';
-import { contentTypeOf, countBytes, type Upstream } from './upstream.ts';
+import { contentTypeOf, countBytes, type MetadataRequest, type Upstream } from './upstream.ts';
 
 /**
  * Serves a local folder in the GOPROXY on-disk layout (what `GOPROXY=file://`
@@ -55,6 +55,13 @@ export class DirUpstream implements Upstream {
     await pipeline(body, res);
   }
 
+  async fetchText(_ctx: RequestContext, request: MetadataRequest): Promise<string> {
+    const version = request.kind === 'latest' ? await this.#latest(request.escapedModule) : undefined;
+    return readFile(this.#fileOf(request, version), 'utf8').catch(() => {
+      throw notFound(request);
+    });
+  }
+
   async close(): Promise<void> {}
 
   #fileOf(request: Exclude<GoproxyRequest, { kind: 'sumdb' }>, latestEscaped: string | undefined): string {
@@ -71,16 +78,7 @@ export class DirUpstream implements Upstream {
   /** The escaped newest version in `list`, or throws not-found. */
   async #latest(escapedModule: string): Promise<string> {
     const list = await readFile(join(this.#root, escapedModule, '@v', 'list'), 'utf8').catch(() => '');
-    const versions = list
-      .split('\n')
-      .map((v) => v.trim())
-      .filter((v) => semver.isValid(v));
-    const releases = versions.filter((v) => semver.prerelease(v) === '');
-    const pool = releases.length > 0 ? releases : versions;
-    const newest = pool.reduce<string | undefined>(
-      (a, b) => (a === undefined || semver.compare(b, a) > 0 ? b : a),
-      undefined,
-    );
+    const newest = pickLatest(list.split('\n').map((v) => v.trim()));
     if (newest === undefined)
       throw new ModgateError('request.not_found', `no versions of ${escapedModule} in ${this.name}`);
     return escapeVersion(newest);

@@ -56,3 +56,12 @@ function describe(request: GoproxyRequest): string {
   if ('version' in request) return `${request.module}@${request.version}`;
   return request.kind === 'list' ? `${request.module} version list` : `${request.module}@latest`;
 }
+
+/** Whether an upstream refusal only says "no such module or version" (404/410 from any upstream kind). */
+export function isMissing(err: unknown): boolean {
+  return (
+    isModgateError(err, 'upstream.not_found') ||
+    isModgateError(err, 'upstream.gone') ||
+    isModgateError(err, 'request.not_found')
+  );
+}

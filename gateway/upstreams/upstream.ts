@@ -10,15 +10,28 @@ import type { GoproxyRequest } from '../goproxy-path.ts';
  */
 export interface Upstream {
   readonly name: string;
-  readonly kind: 'athens' | 'dir';
+  readonly kind: 'athens' | 'artifactory' | 'dir';
   serve(
     ctx: RequestContext,
     request: GoproxyRequest,
     req: IncomingMessage,
     res: ServerResponse,
   ): Promise<void>;
+  /**
+   * Reads a small metadata document (`list`, `latest`, `info`) for modgate's
+   * own use — filtering versions, resolving `@latest`, publish times — with the
+   * same credential as forwarding. Failures throw the forwarding refusals
+   * (a missing document: `upstream.not_found`/`upstream.gone`, or the dir
+   * upstream's `request.not_found`).
+   */
+  fetchText(ctx: RequestContext, request: MetadataRequest): Promise<string>;
   close(): Promise<void>;
 }
+
+/** The requests whose answers modgate reads itself. */
+export type MetadataRequest =
+  | { kind: 'list' | 'latest'; module: string; escapedModule: string }
+  | { kind: 'info'; module: string; escapedModule: string; version: string; escapedVersion: string };
 
 /** Content types of GOPROXY answers (the go command ignores them, browsers and caches do not). */
 export function contentTypeOf(request: GoproxyRequest): string {

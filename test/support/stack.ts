@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
@@ -19,7 +19,12 @@ export interface StackOptions {
   upstream: 'athens' | 'dir';
   /** Upstream timeout as a Go duration (default 5s). */
   upstreamTimeout?: string;
+  /** The policy file's content (default: allow everything); rewrite `stack.policyPath` to change it live. */
+  policy?: string;
 }
+
+/** The policy a stack runs with unless a test gives its own. */
+export const ALLOW_ALL_POLICY = 'default: allow\nrules: []\n';
 
 /** A full test deployment: PKI, fixtures, directory, upstream and the gateway in front. */
 export interface Stack {
@@ -29,6 +34,8 @@ export interface Stack {
   readonly slapd: Slapd | undefined;
   readonly athens: AthensEmulator | undefined;
   readonly gateway: TestGateway;
+  /** The live policy file. */
+  readonly policyPath: string;
   /** Every secret the stack and its tests use, for leak checks. */
   readonly secrets: string[];
   /** A fresh, isolated go environment pointed at the gateway, with a netrc for `user` (or none). */
@@ -73,10 +80,14 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         },
       }
     : { local: { kind: 'dir', path: fixtures.root } };
+  const policyPath = join(dir, 'policy', 'policy.yaml');
+  await mkdir(join(dir, 'policy'));
+  await writeFile(policyPath, options.policy ?? ALLOW_ALL_POLICY);
   const gateway = await startTestGateway(join(dir), pki, {
     directory,
     upstreams,
     default_upstream: athens ? 'athens' : 'local',
+    policy: { path: policyPath },
   });
   const secrets = [
     ...ALL_USERS.map((u) => u.password),
@@ -92,6 +103,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     slapd,
     athens,
     gateway,
+    policyPath,
     secrets,
     async goEnv(name, user) {
       const env = await makeGoEnv(join(dir, 'go', name), {
