@@ -2,6 +2,9 @@ import { type Document, isMap, isNode, isScalar, LineCounter, parseDocument } fr
 import type { z } from 'zod';
 import { ModgateError } from './errors.ts';
 
+/** Most alias expansions a config or policy file may use (the yaml library's guard against alias bombs). */
+const MAX_ALIAS_COUNT = 100;
+
 /** One problem found in a YAML file, located by key path and line. */
 export interface YamlProblem {
   /** Dotted key path, e.g. `directory.ldap.url` or `users[2].name`. */
@@ -65,7 +68,19 @@ export function parseYamlWith<S extends z.ZodType>(
       })),
     };
   }
-  const result = schema.safeParse(doc.toJS() ?? {});
+  let data: unknown;
+  try {
+    // Resolving aliases can still fail here: an alias without an anchor, or an alias bomb past maxAliasCount.
+    data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (err) {
+    return {
+      ok: false,
+      problems: [
+        { path: '', line: undefined, message: (err as Error).message.split('\n')[0] ?? 'invalid YAML' },
+      ],
+    };
+  }
+  const result = schema.safeParse(data ?? {});
   if (!result.success) {
     return {
       ok: false,

@@ -39,13 +39,7 @@ export function policyVersion(text: string): string {
  * with key path and line (print them with core/yaml-validate.ts formatProblem).
  */
 export function parsePolicy(file: string, text: string, options: ParsePolicyOptions = {}): PolicyLoadResult {
-  let parsed: ReturnType<typeof parseYamlWith<typeof policyFileSchema>>;
-  try {
-    parsed = parseYamlWith(text, policyFileSchema);
-  } catch (err) {
-    // The yaml library throws from toJS() for an alias without anchor or too many aliases.
-    return { ok: false, problems: [{ path: '', line: undefined, message: (err as Error).message }] };
-  }
+  const parsed = parseYamlWith(text, policyFileSchema);
   if (!parsed.ok) return { ok: false, problems: parsed.problems };
   const policy = compilePolicy(parsed.value, { version: policyVersion(text), file, lineOf: parsed.lineOf });
   const rules = policyInternals(policy)?.rules ?? [];

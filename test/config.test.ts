@@ -71,6 +71,12 @@ describe('gateway.yaml', () => {
     ]);
   });
 
+  it('an alias without an anchor is a config problem, not a crash', () => {
+    expect(problems(`${valid}log: *nowhere\n`)).toEqual([
+      expect.stringMatching(/gateway\.yaml: \(document\): .*nowhere/),
+    ]);
+  });
+
   it('rejects a literal secret', () => {
     expect(problems(valid.replace('env:MODGATE_TEST_ATHENS_PW', 'hunter2'))).toEqual([
       expect.stringMatching(/:14: upstreams\.athens\.password: must be a reference, env:NAME or file:\/path/),
