@@ -22,6 +22,7 @@ export type ErrorCode =
   | 'upstream.not_found'
   | 'upstream.gone'
   | 'upstream.unreachable'
+  | 'upstream.circuit_open'
   | 'upstream.timeout'
   | 'upstream.rejected_credential'
   | 'upstream.refused'

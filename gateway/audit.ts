@@ -56,7 +56,10 @@ export function auditEvent(ctx: RequestContext): Record<string, unknown> {
     },
     url: { path: ctx.path },
     module: mod.path === undefined ? undefined : mod,
-    upstream: ctx.upstream === undefined ? undefined : { name: ctx.upstream },
+    upstream:
+      ctx.upstream === undefined
+        ? undefined
+        : { name: ctx.upstream, route: ctx.route, fallback_from: ctx.fellBackFrom },
     policy: ctx.policy === undefined ? undefined : policyFields(ctx),
     trace: { id: ctx.id },
   };

@@ -7,7 +7,7 @@ import type { CompiledPolicy, Decision, Subject, Verdict } from '../policies/typ
 import type { RequestContext } from './context.ts';
 import type { GoproxyRequest } from './goproxy-path.ts';
 import type { PublishTimes } from './publish-times.ts';
-import type { Upstream } from './upstreams/upstream.ts';
+import type { BoundUpstream } from './route.ts';
 import { isMissing } from './upstreams/upstream-errors.ts';
 
 /** Publish-time lookups one `@v/list` may run at once against the upstream (requests). */
@@ -20,7 +20,7 @@ export type Authorized =
 
 export interface AuthorizeDeps {
   readonly policy: CompiledPolicy;
-  readonly upstream: Upstream;
+  readonly upstream: BoundUpstream;
   readonly publishTimes: PublishTimes;
 }
 

@@ -22,6 +22,10 @@ export interface RequestContext {
   action: string | undefined;
   identity: Identity | undefined;
   upstream: string | undefined;
+  /** The policy route that chose the upstream (undefined: the default upstream). */
+  route: string | undefined;
+  /** Set when the routed upstream failed and its fallback served the request. */
+  fellBackFrom: string | undefined;
   /** The policy decision that applied, and the policy's content hash. */
   policy: { readonly version: string; readonly decision: Decision } | undefined;
   /** Versions removed from an `@v/list` / `@latest` answer by the policy. */
@@ -46,6 +50,8 @@ export function newRequestContext(req: IncomingMessage): RequestContext {
     action: undefined,
     identity: undefined,
     upstream: undefined,
+    route: undefined,
+    fellBackFrom: undefined,
     policy: undefined,
     policyFiltered: 0,
     error: undefined,

@@ -20,6 +20,7 @@ export const STATUS_BY_CODE: Readonly<Record<ErrorCode, number>> = {
   'upstream.not_found': 404,
   'upstream.gone': 410,
   'upstream.unreachable': 502,
+  'upstream.circuit_open': 503,
   'upstream.timeout': 504,
   'upstream.rejected_credential': 502,
   'upstream.refused': 403,

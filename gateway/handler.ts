@@ -10,12 +10,11 @@ import { parseGoproxyPath } from './goproxy-path.ts';
 import type { PolicyStore } from './policy-store.ts';
 import type { PublishTimes } from './publish-times.ts';
 import { writeAnswer, writeJson, writeRefusal } from './respond.ts';
-import type { Upstream } from './upstreams/upstream.ts';
+import { bindUpstream, type RoutingDeps } from './route.ts';
 
 export interface PipelineDeps {
   readonly authenticator: Authenticator;
-  /** Where every request goes until routes exist (issue: routes and scoped credentials). */
-  readonly upstream: Upstream;
+  readonly routing: RoutingDeps;
   readonly policies: PolicyStore;
   readonly publishTimes: PublishTimes;
   readonly audit: AuditLog;
@@ -72,17 +71,21 @@ async function run(
     authLog.info({ event: 'auth.failure', code: e.code, reason: e.message, ip: ctx.sourceIp, trace: ctx.id });
     throw e;
   }
-  ctx.upstream = deps.upstream.name;
+  // One policy per request, even if a reload lands meanwhile.
+  const policy = deps.policies.current;
+  const upstream = bindUpstream(policy, ctx.identity, request, deps.routing);
+  ctx.upstream = upstream.name;
+  ctx.route = upstream.route;
   const authorized = await authorize(ctx, request, ctx.identity, {
-    policy: deps.policies.current,
-    upstream: deps.upstream,
+    policy,
+    upstream,
     publishTimes: deps.publishTimes,
   });
   if (authorized.kind === 'answer') {
     ctx.bytesSent += writeAnswer(res, authorized.body, authorized.contentType);
     return;
   }
-  await deps.upstream.serve(ctx, request, req, res);
+  await upstream.serve(ctx, request, req, res);
 }
 
 function refuse(ctx: RequestContext, res: ServerResponse, err: ModgateError, deps: PipelineDeps): void {
@@ -95,6 +98,9 @@ function refuse(ctx: RequestContext, res: ServerResponse, err: ModgateError, dep
   let hints: string[] = [];
   if (status === 401) headers['www-authenticate'] = `Basic realm="${deps.realm}", charset="UTF-8"`;
   if (status === 405) headers.allow = 'GET, HEAD';
+  const retryInMs = err.code === 'upstream.circuit_open' ? err.detail?.retryInMs : undefined;
+  if (typeof retryInMs === 'number')
+    headers['retry-after'] = String(Math.max(1, Math.ceil(retryInMs / 1000)));
   if (err.code === 'auth.missing') hints = netrcHints(res.req);
   ctx.bytesSent += writeRefusal(res, ctx.id, err, headers, hints).bytes;
 }

@@ -12,6 +12,9 @@ const RELOAD_DEBOUNCE_MS = 100;
 /** How often the file is also checked by polling (ms), for mounts where file events do not arrive. */
 const RELOAD_POLL_MS = 1_000;
 
+/** Checks a parsed policy against the rest of the configuration (route names); returns problems. */
+export type PolicyCheck = (policy: CompiledPolicy) => string[];
+
 /** What `/_modgate/status` says about the policy. */
 export interface PolicyStatus {
   readonly file: string;
@@ -35,6 +38,7 @@ export interface PolicyStatus {
 export class PolicyStore {
   readonly #file: string;
   readonly #log: Logger;
+  readonly #check: PolicyCheck;
   #current: CompiledPolicy;
   #status: PolicyStatus;
   #watcher: FSWatcher | undefined;
@@ -43,22 +47,31 @@ export class PolicyStore {
   #fingerprint = '';
   #reloading: Promise<void> = Promise.resolve();
 
-  private constructor(file: string, log: Logger, policy: CompiledPolicy, warnings: readonly string[]) {
+  private constructor(
+    file: string,
+    log: Logger,
+    check: PolicyCheck,
+    policy: CompiledPolicy,
+    warnings: readonly string[],
+  ) {
     this.#file = file;
     this.#log = log;
+    this.#check = check;
     this.#current = policy;
     this.#status = this.#statusOf(policy, warnings, null);
   }
 
   /** Loads the policy (a broken file is a start-up error) and starts watching it. */
-  static async open(file: string, log: Logger): Promise<PolicyStore> {
+  static async open(file: string, log: Logger, check: PolicyCheck = () => []): Promise<PolicyStore> {
     const text = await readPolicyText(file);
     const parsed = parsePolicy(file, text);
-    if (!parsed.ok) {
-      const lines = parsed.problems.map((p) => formatProblem(file, p));
+    const lines = parsed.ok
+      ? check(parsed.policy).map((p) => `${file}: ${p}`)
+      : parsed.problems.map((p) => formatProblem(file, p));
+    if (!parsed.ok || lines.length > 0) {
       throw new ModgateError('config.invalid', `${file}: ${lines.length} problem(s)\n${lines.join('\n')}`);
     }
-    const store = new PolicyStore(file, log, parsed.policy, parsed.warnings);
+    const store = new PolicyStore(file, log, check, parsed.policy, parsed.warnings);
     for (const warning of parsed.warnings) log.warn({ file }, `policy: ${warning}`);
     store.#fingerprint = await fingerprint(file);
     store.#watch();
@@ -98,6 +111,11 @@ export class PolicyStore {
     const parsed = parsePolicy(this.#file, text);
     if (!parsed.ok) {
       this.#fail(parsed.problems.map((p) => formatProblem(this.#file, p)));
+      return;
+    }
+    const problems = this.#check(parsed.policy);
+    if (problems.length > 0) {
+      this.#fail(problems.map((p) => `${this.#file}: ${p}`));
       return;
     }
     if (parsed.policy.version === this.#current.version && this.#status.last_error === null) return;

@@ -1,6 +1,6 @@
 import { escapeVersion } from '../core/gomod/module.ts';
 import type { RequestContext } from './context.ts';
-import type { Upstream } from './upstreams/upstream.ts';
+import type { BoundUpstream } from './route.ts';
 import { isMissing } from './upstreams/upstream-errors.ts';
 
 /**
@@ -24,7 +24,13 @@ export class PublishTimes {
     return this.#known.size;
   }
 
-  async of(ctx: RequestContext, upstream: Upstream, module: string, escapedModule: string, version: string) {
+  async of(
+    ctx: RequestContext,
+    upstream: Pick<BoundUpstream, 'name' | 'fetchText'>,
+    module: string,
+    escapedModule: string,
+    version: string,
+  ) {
     const key = `${upstream.name}\0${module}\0${version}`;
     if (this.#known.has(key)) {
       const time = this.#known.get(key);

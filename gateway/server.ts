@@ -6,16 +6,13 @@ import { Authenticator } from '../auth/authenticator.ts';
 import type { Directory } from '../auth/directory.ts';
 import { loadUsersFile } from '../auth/file-directory.ts';
 import { LdapDirectory } from '../auth/ldap-directory.ts';
-import { ModgateError } from '../core/errors.ts';
 import { type AuditLog, createAuditLog } from './audit.ts';
-import type { GatewaySettings, UpstreamSettings } from './config/settings.ts';
+import type { GatewaySettings } from './config/settings.ts';
 import { createHandler } from './handler.ts';
 import { createOperationalLog } from './log.ts';
 import { PolicyStore } from './policy-store.ts';
 import { PublishTimes } from './publish-times.ts';
-import { DirUpstream } from './upstreams/dir.ts';
-import { RemoteUpstream } from './upstreams/remote.ts';
-import type { Upstream } from './upstreams/upstream.ts';
+import { buildUpstreams, checkRouteReferences } from './upstreams/build.ts';
 
 /** How long an idle client connection stays open (ms); longer than typical load-balancer idle timeouts. */
 const KEEP_ALIVE_TIMEOUT_MS = 65_000;
@@ -43,18 +40,25 @@ export async function startGateway(
 ): Promise<RunningGateway> {
   const log = options.log ?? createOperationalLog(settings.log.level);
   const audit = options.audit ?? createAuditLog(settings.audit);
-  const policies = await PolicyStore.open(settings.policy.path, log.child({ stream: 'policy' }));
+  const routing = buildUpstreams(settings, (upstream, from, to) =>
+    log.warn(
+      { event: 'upstream.circuit', upstream, from, to },
+      `upstream ${upstream} circuit ${from} → ${to}`,
+    ),
+  );
+  const policies = await PolicyStore.open(settings.policy.path, log.child({ stream: 'policy' }), (policy) =>
+    checkRouteReferences(policy.routes.references, routing),
+  ).catch(async (err: unknown) => {
+    await routing.close();
+    throw err;
+  });
   const directory = await createDirectory(settings);
   const authenticator = new Authenticator({ directory, ...settings.auth });
-  const upstreams = new Map(Object.values(settings.upstreams).map((u) => [u.name, createUpstream(u)]));
-  const upstream = upstreams.get(settings.defaultUpstream);
-  if (!upstream)
-    throw new ModgateError('internal', `default upstream ${settings.defaultUpstream} is not defined`);
 
   const publishTimes = new PublishTimes(settings.policy.publishTimeCacheEntries);
   const handler = createHandler({
     authenticator,
-    upstream,
+    routing,
     policies,
     publishTimes,
     audit,
@@ -81,7 +85,7 @@ export async function startGateway(
   log.info(
     {
       port,
-      upstream: upstream.name,
+      upstream: settings.defaultUpstream,
       directory: directory.kind,
       policy: policy.version,
       rules: policy.ruleCount,
@@ -97,7 +101,7 @@ export async function startGateway(
         server.closeIdleConnections();
       });
       policies.close();
-      await Promise.all([...upstreams.values()].map((u) => u.close()));
+      await routing.close();
       await authenticator.close();
       audit.flush();
     },
@@ -108,10 +112,4 @@ async function createDirectory(settings: GatewaySettings): Promise<Directory> {
   return settings.directory.kind === 'ldap'
     ? new LdapDirectory(settings.directory.options)
     : loadUsersFile(settings.directory.path);
-}
-
-function createUpstream(settings: UpstreamSettings): Upstream {
-  return settings.kind === 'dir'
-    ? new DirUpstream(settings.name, settings.path)
-    : new RemoteUpstream(settings);
 }

@@ -14,6 +14,7 @@ import {
   versionMatches,
 } from './compiled-rule.ts';
 import { moduleVerdict } from './module-verdict.ts';
+import { compileRoutes } from './routes.ts';
 import { buildRuleIndex, type IndexEntry } from './rule-index.ts';
 import type { PolicyFile } from './schema.ts';
 import type { Action, CompiledPolicy, Decision, Query, Subject, Verdict } from './types.ts';
@@ -171,6 +172,7 @@ export function compilePolicy(file: PolicyFile, options: CompileOptions): Compil
     version: options.version,
     mode: file.mode,
     ruleCount: rules.length,
+    routes: compileRoutes(file.routes),
     decide: (query: Query) => failClosed(() => decide(query)),
     decideModule: (query: Omit<Query, 'version' | 'publishedAt'>) => failClosed(() => decideModule(query)),
     needsPublishTime: (subject: Subject, module: string, now?: number) => {

@@ -6,18 +6,16 @@
 import { parseDuration } from '../core/duration.ts';
 import { type ModulePattern, parseModulePattern } from './module-pattern.ts';
 import { type PolicyRule, parseExpiry } from './schema.ts';
+import { compileSubjects, inSubjectSet, type SubjectSet } from './subjects.ts';
 import type { Action, Subject, Verdict } from './types.ts';
 import { satisfies } from './version-constraint.ts';
 
-export interface CompiledRule {
+export interface CompiledRule extends SubjectSet {
   /** Position in the file: among matching rules, the first deny (else the first allow) decides. */
   readonly index: number;
   readonly name: string;
   readonly action: Action;
   readonly dryRun: boolean;
-  readonly anySubject: boolean;
-  readonly users: ReadonlySet<string>;
-  readonly groups: ReadonlySet<string>;
   readonly patterns: readonly ModulePattern[];
   /** When the rule stops applying (ms since epoch); Infinity without `expires`. */
   readonly expiresAt: number;
@@ -35,14 +33,6 @@ export interface CompiledRule {
 
 /** Compiles a validated rule; its fields were checked by the schema, so parsing cannot fail here. */
 export function compileRule(source: PolicyRule, index: number, line: number | undefined): CompiledRule {
-  const users = new Set<string>();
-  const groups = new Set<string>();
-  let anySubject = false;
-  for (const s of source.subjects) {
-    if (s === '*') anySubject = true;
-    else if (s.startsWith('user:')) users.add(s.slice('user:'.length));
-    else groups.add(s.slice('group:'.length));
-  }
   const patterns = source.modules.map((text) => {
     const p = parseModulePattern(text);
     if ('error' in p) throw new TypeError(`unvalidated module pattern ${text}: ${p.error}`);
@@ -58,9 +48,7 @@ export function compileRule(source: PolicyRule, index: number, line: number | un
     name: source.name,
     action: source.action,
     dryRun: source.mode === 'dry-run',
-    anySubject,
-    users,
-    groups,
+    ...compileSubjects(source.subjects),
     patterns,
     expiresAt: source.expires === undefined ? Number.POSITIVE_INFINITY : (parseExpiry(source.expires) ?? 0),
     minAgeMs,
@@ -73,10 +61,7 @@ export function compileRule(source: PolicyRule, index: number, line: number | un
 
 /** Whether the rule names this subject: `*`, the user, or one of the groups. */
 export function subjectMatches(rule: CompiledRule, subject: Subject): boolean {
-  if (rule.anySubject || rule.users.has(subject.user)) return true;
-  if (rule.groups.size === 0) return false;
-  for (const g of subject.groups) if (rule.groups.has(g)) return true;
-  return false;
+  return inSubjectSet(rule, subject);
 }
 
 /** Whether the pattern's constraint (if any) admits the version. */

@@ -108,10 +108,31 @@ export const ruleSchema = z
  * `routes:` key): `policyFileObject.extend({ routes: ... })`, then
  * `.superRefine(checkPolicyFile, ALWAYS)`.
  */
+/** Which credential a route uses for whom: the first entry whose subjects match. */
+const routeCredentialSchema = z.strictObject({
+  subjects: z.array(subject).min(1, 'list at least one subject'),
+  credential: z.string().min(1).meta({ description: 'a credential name from gateway.yaml `credentials`' }),
+});
+
+export const routeSchema = z.strictObject({
+  name: ruleName.meta({ description: 'unique; shown in the audit record' }),
+  modules: z
+    .array(modulePattern.refine((p) => !p.includes('@'), 'routes match module paths, without versions'))
+    .min(1, 'list at least one module pattern'),
+  upstream: z.string().min(1).meta({ description: 'an upstream name from gateway.yaml `upstreams`' }),
+  private: z.boolean().default(false).meta({
+    description:
+      'private module paths: matched before all other routes, never sent to another upstream (no fallback), sumdb lookups refused',
+  }),
+  credentials: z.array(routeCredentialSchema).default([]),
+});
+
 export const policyFileObject = z.strictObject({
   default: action.meta({ description: 'what happens when no rule matches' }),
   mode: mode.default(DEFAULT_MODE).meta({ description: 'dry-run: decide and audit, never block' }),
   rules: z.array(ruleSchema).default([]),
+  /** Module patterns → upstream and credential; first match wins (private routes first); unmatched → default_upstream. */
+  routes: z.array(routeSchema).default([]),
 });
 
 /**
@@ -119,7 +140,12 @@ export const policyFileObject = z.strictObject({
  * found (every problem is reported at once), so it reads the value defensively.
  */
 export function checkPolicyFile(file: unknown, ctx: z.RefinementCtx): void {
-  const rules = (file as { rules?: unknown } | undefined)?.rules;
+  checkUniqueNames(file, 'rules', ctx);
+  checkUniqueNames(file, 'routes', ctx);
+}
+
+function checkUniqueNames(file: unknown, key: 'rules' | 'routes', ctx: z.RefinementCtx): void {
+  const rules = (file as Record<string, unknown> | undefined)?.[key];
   if (!Array.isArray(rules)) return;
   const first = new Map<string, number>();
   rules.forEach((rule: unknown, i) => {
@@ -130,8 +156,8 @@ export function checkPolicyFile(file: unknown, ctx: z.RefinementCtx): void {
     else {
       ctx.addIssue({
         code: 'custom',
-        path: ['rules', i, 'name'],
-        message: `duplicate rule name "${name}" (first used by rules[${seen}])`,
+        path: [key, i, 'name'],
+        message: `duplicate ${key === 'rules' ? 'rule' : 'route'} name "${name}" (first used by ${key}[${seen}])`,
       });
     }
   });
@@ -145,6 +171,7 @@ export const policyFileSchema = policyFileObject.superRefine(checkPolicyFile, AL
 /** A validated policy file (defaults filled in). */
 export type PolicyFile = z.output<typeof policyFileSchema>;
 export type PolicyRule = z.output<typeof ruleSchema>;
+export type PolicyRoute = z.output<typeof routeSchema>;
 
 /** The JSON Schema committed as policies/policy.schema.json, for editors (`yaml-language-server`). */
 export function renderPolicyJsonSchema(): string {

@@ -6,6 +6,7 @@
  * pattern (GOPRIVATE glob, optional `@<constraint>` on the version); deny
  * overrides allow; `default` decides when no rule matches.
  */
+import type { RouteTable } from './routes.ts';
 
 /** Who is asking, as the policy sees it. */
 export interface Subject {
@@ -58,6 +59,8 @@ export interface CompiledPolicy {
   readonly mode: 'enforce' | 'dry-run';
   /** Number of rules (for status and logs). */
   readonly ruleCount: number;
+  /** Module → upstream and credential (`routes:` in the file). */
+  readonly routes: RouteTable;
   /** The decision for one module version. Never throws. */
   decide(query: Query): Decision;
   /**

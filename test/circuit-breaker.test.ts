@@ -19,7 +19,7 @@ const BASE: CircuitBreakerOptions = { failureThreshold: 3, coolDownMs: 10_000, h
 /**
  * One step and the state expected after it:
  * `ok`/`fail` — a request passes and succeeds/fails; `refused` — the request
- * is refused with upstream.unreachable; `hold` — a request passes and stays in
+ * is refused with upstream.circuit_open; `hold` — a request passes and stays in
  * flight; `held ok|fail|release` — the oldest request in flight settles;
  * `wait <ms>` — the clock moves.
  */
@@ -164,7 +164,7 @@ describe('state machine', () => {
 });
 
 describe('refusal, snapshot and events', () => {
-  test('an open circuit refuses with upstream.unreachable and the seconds until it probes', () => {
+  test('an open circuit refuses with upstream.circuit_open (503) and the seconds until it probes', () => {
     let clock = 0;
     const breaker = new CircuitBreaker('athens', { ...BASE, now: () => clock });
     for (let i = 0; i < 3; i++) breaker.enter().failure();
@@ -174,7 +174,7 @@ describe('refusal, snapshot and events', () => {
     } catch (e) {
       err = e;
     }
-    expect(isModgateError(err, 'upstream.unreachable')).toBe(true);
+    expect(isModgateError(err, 'upstream.circuit_open')).toBe(true);
     expect((err as ModgateError).message).toBe('upstream athens is failing; circuit open, retrying in 10s');
     expect((err as ModgateError).detail).toEqual({
       circuit: 'open',
@@ -270,7 +270,7 @@ describe('run', () => {
       breaker.run(async () => {
         called = true;
       }),
-    ).rejects.toMatchObject({ code: 'upstream.unreachable' });
+    ).rejects.toMatchObject({ code: 'upstream.circuit_open' });
     expect(called).toBe(false);
   });
 

@@ -344,9 +344,9 @@ describe('artifactory-token: failures', () => {
   });
 
   test('a token endpoint that does not answer in time: upstream.timeout; concurrent callers share the failure', async () => {
-    const cred = provider({ timeoutMs: 200 });
+    const cred = provider({ timeoutMs: 1_000 });
     emu.failNext('hang', 1, { pathPrefix: TOKENS_PATH });
-    const message = 'credential artifactory-corp: Artifactory token endpoint did not answer within 200 ms';
+    const message = 'credential artifactory-corp: Artifactory token endpoint did not answer within 1000 ms';
     await Promise.all([
       rejection(cred.authorization(alice), 'upstream.timeout', message),
       rejection(cred.authorization(alice), 'upstream.timeout', message),

@@ -108,7 +108,7 @@ export class CircuitBreaker {
   }
 
   /**
-   * A permit for one request, or `upstream.unreachable` when the circuit is
+   * A permit for one request, or `upstream.circuit_open` (503) when the circuit is
    * open (or half-open with every probe slot taken): fail fast instead of
    * waiting for an upstream known to be failing.
    */
@@ -199,7 +199,7 @@ export class CircuitBreaker {
     const retryInMs = this.#retryInMs();
     const seconds = Math.max(1, Math.ceil(retryInMs / 1000));
     return new ModgateError(
-      'upstream.unreachable',
+      'upstream.circuit_open',
       `upstream ${this.upstream} is failing; circuit open, retrying in ${seconds}s`,
       { detail: { circuit: this.#state, retryInMs, consecutiveFailures: this.#failures } },
     );

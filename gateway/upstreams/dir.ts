@@ -55,7 +55,7 @@ export class DirUpstream implements Upstream {
     await pipeline(body, res);
   }
 
-  async fetchText(_ctx: RequestContext, request: MetadataRequest): Promise<string> {
+  async fetchText(_ctx: RequestContext, request: MetadataRequest, _authorization?: string): Promise<string> {
     const version = request.kind === 'latest' ? await this.#latest(request.escapedModule) : undefined;
     return readFile(this.#fileOf(request, version), 'utf8').catch(() => {
       throw notFound(request);

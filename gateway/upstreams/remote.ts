@@ -22,7 +22,7 @@ import { errorForSocket, errorForStatus, timeoutError } from './upstream-errors.
  * or an Artifactory Go repository (`<base>/api/go/<repo-key>`) — with
  * http-proxy-3 over a keep-alive agent. Bodies stream; the
  * client's headers pass only through an allowlist; Athens' one static
- * basic-auth credential, if configured, is injected. Error statuses become
+ * `authorization` (the upstream credential the pipeline chose) is injected. Error statuses become
  * modgate refusals the go command prints (see upstream-errors.ts).
  */
 /** Asks Artifactory to serve a download itself instead of redirecting to cloud storage (JFrog: "Direct Cloud Storage Download"). */
@@ -33,7 +33,6 @@ export class RemoteUpstream implements Upstream {
   readonly name: string;
   readonly #settings: RemoteUpstreamSettings;
   readonly #base: string;
-  readonly #credential: string | undefined;
   readonly #agent: HttpAgent;
   /** Agents for redirect targets on other hosts (storage, CDN), which never get the credential. */
   readonly #foreignAgents: { 'http:': HttpAgent; 'https:': HttpsAgent };
@@ -50,10 +49,6 @@ export class RemoteUpstream implements Upstream {
     this.kind = settings.kind;
     this.#settings = settings;
     this.#base = `${settings.url.origin}${settings.url.pathname.replace(/\/+$/, '')}`;
-    const { basicAuth } = settings;
-    this.#credential = basicAuth
-      ? `Basic ${Buffer.from(`${basicAuth.username}:${basicAuth.password}`).toString('base64')}`
-      : undefined;
     const agentOptions = { keepAlive: true, maxSockets: settings.maxSockets, scheduling: 'lifo' as const };
     this.#agent =
       settings.url.protocol === 'https:'
@@ -76,6 +71,7 @@ export class RemoteUpstream implements Upstream {
     request: GoproxyRequest,
     req: IncomingMessage,
     res: ServerResponse,
+    authorization: string | undefined,
   ): Promise<void> {
     return new Promise((resolve, reject) => {
       const attempt = this.#attempts.start(
@@ -88,7 +84,7 @@ export class RemoteUpstream implements Upstream {
       // http-proxy copies req.headers into the upstream request; replace them with
       // the allowlisted set first, so no client header (Authorization, Cookie, ...)
       // can reach the upstream whatever the socket timing.
-      req.headers = this.#headers(req.headers, ctx);
+      req.headers = this.#headers(req.headers, ctx, authorization);
       this.#proxy.web(req, res, { target: this.#base + wirePath(request), agent: this.#agent }, (err) =>
         this.#attempts.fail(
           attempt,
@@ -98,11 +94,15 @@ export class RemoteUpstream implements Upstream {
     });
   }
 
-  fetchText(ctx: RequestContext, request: MetadataRequest): Promise<string> {
+  fetchText(
+    ctx: RequestContext,
+    request: MetadataRequest,
+    authorization: string | undefined,
+  ): Promise<string> {
     return fetchText(this.#base + wirePath(request), request, {
       upstream: this.name,
       agent: this.#agent,
-      headers: this.#headers({}, ctx),
+      headers: this.#headers({}, ctx, authorization),
       timeoutMs: this.#settings.timeoutMs,
     });
   }
@@ -115,8 +115,12 @@ export class RemoteUpstream implements Upstream {
   }
 
   /** Allowlisted client headers, the upstream credential, and Artifactory's no-redirect switch when configured. */
-  #headers(client: IncomingHttpHeaders, ctx: RequestContext): IncomingHttpHeaders {
-    const headers = upstreamRequestHeaders(client, this.#credential, ctx.id);
+  #headers(
+    client: IncomingHttpHeaders,
+    ctx: RequestContext,
+    authorization: string | undefined,
+  ): IncomingHttpHeaders {
+    const headers = upstreamRequestHeaders(client, authorization, ctx.id);
     if (this.kind === 'artifactory' && this.#settings.redirects === 'disable')
       headers[NO_REDIRECT_HEADER] = 'None';
     return headers;

@@ -16,6 +16,8 @@ export interface Upstream {
     request: GoproxyRequest,
     req: IncomingMessage,
     res: ServerResponse,
+    /** The `Authorization` value for the upstream (chosen per route and subject), if any. */
+    authorization: string | undefined,
   ): Promise<void>;
   /**
    * Reads a small metadata document (`list`, `latest`, `info`) for modgate's
@@ -24,7 +26,11 @@ export interface Upstream {
    * (a missing document: `upstream.not_found`/`upstream.gone`, or the dir
    * upstream's `request.not_found`).
    */
-  fetchText(ctx: RequestContext, request: MetadataRequest): Promise<string>;
+  fetchText(
+    ctx: RequestContext,
+    request: MetadataRequest,
+    authorization: string | undefined,
+  ): Promise<string>;
   close(): Promise<void>;
 }
 

@@ -21,6 +21,11 @@ export interface StackOptions {
   upstreamTimeout?: string;
   /** The policy file's content (default: allow everything); rewrite `stack.policyPath` to change it live. */
   policy?: string;
+  /** Adjusts gateway.yaml before the gateway starts (extra upstreams, credentials, …). */
+  gatewayConfig?: (
+    config: Record<string, unknown>,
+    parts: { dir: string; fixtures: FixtureSet; athens: AthensEmulator | undefined },
+  ) => Promise<Record<string, unknown>>;
 }
 
 /** The policy a stack runs with unless a test gives its own. */
@@ -83,12 +88,17 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const policyPath = join(dir, 'policy', 'policy.yaml');
   await mkdir(join(dir, 'policy'));
   await writeFile(policyPath, options.policy ?? ALLOW_ALL_POLICY);
-  const gateway = await startTestGateway(join(dir), pki, {
+  const config = {
     directory,
     upstreams,
     default_upstream: athens ? 'athens' : 'local',
     policy: { path: policyPath },
-  });
+  };
+  const gateway = await startTestGateway(
+    join(dir),
+    pki,
+    options.gatewayConfig ? await options.gatewayConfig(config, { dir, fixtures, athens }) : config,
+  );
   const secrets = [
     ...ALL_USERS.map((u) => u.password),
     SERVICE_ACCOUNT.password,

@@ -1,0 +1,66 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { isModgateError } from '../../core/errors.ts';
+import type { RequestContext } from '../context.ts';
+import type { GoproxyRequest } from '../goproxy-path.ts';
+import type { CircuitBreaker } from './circuit-breaker.ts';
+import type { MetadataRequest, Upstream } from './upstream.ts';
+
+/** What counts against an upstream's circuit: it failed or was too slow, not "no such module". */
+export function countsAsFailure(err: unknown): boolean {
+  return (
+    isModgateError(err, 'upstream.unreachable') ||
+    isModgateError(err, 'upstream.timeout') ||
+    isModgateError(err, 'upstream.bad_response')
+  );
+}
+
+/**
+ * An upstream behind its circuit breaker: while the circuit is open, calls
+ * fail fast with `upstream.circuit_open` (503) instead of waiting for an
+ * upstream known to be failing; half-open probes close it again on success.
+ */
+export class GuardedUpstream implements Upstream {
+  readonly name: string;
+  readonly kind: Upstream['kind'];
+  readonly inner: Upstream;
+  readonly breaker: CircuitBreaker;
+
+  constructor(inner: Upstream, breaker: CircuitBreaker) {
+    this.inner = inner;
+    this.name = inner.name;
+    this.kind = inner.kind;
+    this.breaker = breaker;
+  }
+
+  async serve(
+    ctx: RequestContext,
+    request: GoproxyRequest,
+    req: IncomingMessage,
+    res: ServerResponse,
+    authorization: string | undefined,
+  ): Promise<void> {
+    const permit = this.breaker.enter();
+    try {
+      await this.inner.serve(ctx, request, req, res, authorization);
+    } catch (err) {
+      if (countsAsFailure(err)) permit.failure();
+      else permit.success();
+      throw err;
+    }
+    // A failure after the response started is recorded in ctx, not thrown.
+    if (countsAsFailure(ctx.error)) permit.failure();
+    else permit.success();
+  }
+
+  fetchText(
+    ctx: RequestContext,
+    request: MetadataRequest,
+    authorization: string | undefined,
+  ): Promise<string> {
+    return this.breaker.run(() => this.inner.fetchText(ctx, request, authorization), countsAsFailure);
+  }
+
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+}
