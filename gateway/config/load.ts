@@ -214,6 +214,7 @@ function remoteUpstream(
       halfOpenProbes: up.circuit_breaker.half_open_probes,
     },
     fallback: up.fallback,
+    probeModule: up.probe_module,
   };
 }
 

@@ -115,6 +115,8 @@ const remoteFields = {
   circuit_breaker: breakerSchema.prefault({}),
   /** Another upstream that serves public routes while this one's circuit is open or it is unreachable. */
   fallback: z.string().optional(),
+  /** A module this upstream must list (`@v/list`) for modgate to call it ready (/readyz, check-config). */
+  probe_module: z.string().min(1).optional(),
 };
 
 const upstreamSchema = z.discriminatedUnion('kind', [

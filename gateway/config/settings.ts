@@ -50,6 +50,8 @@ export interface RemoteUpstreamSettings {
     readonly halfOpenProbes: number;
   };
   readonly fallback: string | undefined;
+  /** A module the upstream must list for readiness, if configured. */
+  readonly probeModule: string | undefined;
 }
 
 export type CredentialSettings =
