@@ -7,23 +7,25 @@ import { authorize } from './authorize.ts';
 import { newRequestContext, type RequestContext } from './context.ts';
 import { statusOf, toModgateError } from './errors.ts';
 import { parseGoproxyPath } from './goproxy-path.ts';
+import type { Metrics } from './metrics.ts';
+import { serveOps } from './ops-routes.ts';
 import type { PolicyStore } from './policy-store.ts';
 import type { PublishTimes } from './publish-times.ts';
-import { writeAnswer, writeJson, writeRefusal } from './respond.ts';
+import type { Readiness } from './readiness.ts';
+import { writeAnswer, writeRefusal } from './respond.ts';
 import { bindUpstream, type RoutingDeps } from './route.ts';
 
 export interface PipelineDeps {
   readonly authenticator: Authenticator;
   readonly routing: RoutingDeps;
   readonly policies: PolicyStore;
+  readonly readiness: Readiness;
+  readonly metrics: Metrics;
   readonly publishTimes: PublishTimes;
   readonly audit: AuditLog;
   readonly log: Logger;
   readonly realm: string;
 }
-
-/** modgate's own status page: not a module path (a module path's first element needs a dot). */
-export const STATUS_PATH = '/_modgate/status';
 
 /**
  * The request pipeline: parse → authenticate → authorize → forward, then one audit record
@@ -36,9 +38,12 @@ export function createHandler(deps: PipelineDeps): (req: IncomingMessage, res: S
   return (req, res) => {
     const ctx = newRequestContext(req);
     res.setHeader('x-request-id', ctx.id);
+    // Draining: finish this response, then close the connection so the client reconnects elsewhere.
+    if (deps.readiness.draining) res.setHeader('connection', 'close');
     res.once('close', () => {
       ctx.status = res.headersSent ? res.statusCode : 0;
       deps.audit.record(ctx);
+      deps.metrics.request(ctx);
     });
     run(ctx, req, res, deps, authLog).catch((err: unknown) => refuse(ctx, res, toModgateError(err), deps));
   };
@@ -57,11 +62,7 @@ async function run(
       `method ${ctx.method.slice(0, 16)} not allowed; GOPROXY is read-only`,
     );
   }
-  if (ctx.path === STATUS_PATH) {
-    ctx.action = 'modgate.status';
-    ctx.bytesSent += writeJson(res, { policy: deps.policies.status });
-    return;
-  }
+  if (serveOps(ctx, res, deps)) return;
   const request = parseGoproxyPath(ctx.path);
   ctx.request = request;
   try {

@@ -39,6 +39,7 @@ export class PolicyStore {
   readonly #file: string;
   readonly #log: Logger;
   readonly #check: PolicyCheck;
+  readonly #onReload: (ok: boolean) => void;
   #current: CompiledPolicy;
   #status: PolicyStatus;
   #watcher: FSWatcher | undefined;
@@ -51,18 +52,25 @@ export class PolicyStore {
     file: string,
     log: Logger,
     check: PolicyCheck,
+    onReload: (ok: boolean) => void,
     policy: CompiledPolicy,
     warnings: readonly string[],
   ) {
     this.#file = file;
     this.#log = log;
     this.#check = check;
+    this.#onReload = onReload;
     this.#current = policy;
     this.#status = this.#statusOf(policy, warnings, null);
   }
 
   /** Loads the policy (a broken file is a start-up error) and starts watching it. */
-  static async open(file: string, log: Logger, check: PolicyCheck = () => []): Promise<PolicyStore> {
+  static async open(
+    file: string,
+    log: Logger,
+    check: PolicyCheck = () => [],
+    onReload: (ok: boolean) => void = () => {},
+  ): Promise<PolicyStore> {
     const text = await readPolicyText(file);
     const parsed = parsePolicy(file, text);
     const lines = parsed.ok
@@ -71,7 +79,7 @@ export class PolicyStore {
     if (!parsed.ok || lines.length > 0) {
       throw new ModgateError('config.invalid', `${file}: ${lines.length} problem(s)\n${lines.join('\n')}`);
     }
-    const store = new PolicyStore(file, log, check, parsed.policy, parsed.warnings);
+    const store = new PolicyStore(file, log, check, onReload, parsed.policy, parsed.warnings);
     for (const warning of parsed.warnings) log.warn({ file }, `policy: ${warning}`);
     store.#fingerprint = await fingerprint(file);
     store.#watch();
@@ -122,6 +130,7 @@ export class PolicyStore {
     const previous = this.#current.version;
     this.#current = parsed.policy;
     this.#status = this.#statusOf(parsed.policy, parsed.warnings, null);
+    this.#onReload(true);
     this.#log.info(
       {
         event: 'policy.reload',
@@ -136,6 +145,7 @@ export class PolicyStore {
   }
 
   #fail(problems: string[]): void {
+    this.#onReload(false);
     this.#status = { ...this.#status, last_error: { at: new Date().toISOString(), problems } };
     this.#log.error(
       { event: 'policy.reload_failed', file: this.#file, version: this.#current.version, problems },

@@ -51,9 +51,9 @@ function oneLine(text: string): string {
 }
 
 /** Sends a document modgate composed itself (a filtered list, a resolved @latest). Returns body bytes sent. */
-export function writeAnswer(res: ServerResponse, body: string, contentType: string): number {
+export function writeAnswer(res: ServerResponse, body: string, contentType: string, status = 200): number {
   const bytes = Buffer.byteLength(body);
-  res.writeHead(200, {
+  res.writeHead(status, {
     'content-type': contentType,
     'content-length': String(bytes),
     // Per-user answers: a shared cache must not serve one user's list to another.
@@ -65,6 +65,6 @@ export function writeAnswer(res: ServerResponse, body: string, contentType: stri
 }
 
 /** Sends a JSON document (status endpoints). Returns body bytes sent. */
-export function writeJson(res: ServerResponse, value: unknown): number {
-  return writeAnswer(res, `${JSON.stringify(value, null, 2)}\n`, 'application/json');
+export function writeJson(res: ServerResponse, value: unknown, status = 200): number {
+  return writeAnswer(res, `${JSON.stringify(value, null, 2)}\n`, 'application/json', status);
 }

@@ -10,10 +10,15 @@ import { type AuditLog, createAuditLog } from './audit.ts';
 import type { GatewaySettings } from './config/settings.ts';
 import { createHandler } from './handler.ts';
 import { createOperationalLog } from './log.ts';
+import { Metrics } from './metrics.ts';
+import { startMetricsServer } from './metrics-server.ts';
 import { PolicyStore } from './policy-store.ts';
 import { PublishTimes } from './publish-times.ts';
+import { type Check, Readiness } from './readiness.ts';
 import { buildUpstreams, checkRouteReferences } from './upstreams/build.ts';
 
+/** A user name no directory should hold: the readiness probe looks it up. */
+const READINESS_PROBE_USER = 'modgate-readiness-probe';
 /** How long an idle client connection stays open (ms); longer than typical load-balancer idle timeouts. */
 const KEEP_ALIVE_TIMEOUT_MS = 65_000;
 /** How long a client may take to send its request headers (ms). */
@@ -23,7 +28,10 @@ export interface RunningGateway {
   /** The base URL, e.g. https://127.0.0.1:8443 */
   readonly url: string;
   readonly port: number;
-  close(): Promise<void>;
+  /** The Prometheus endpoint, when `metrics` is configured. */
+  readonly metricsUrl: string | undefined;
+  /** Graceful shutdown: readiness false, no new connections, in-flight requests finish up to the deadline (ms). */
+  close(deadlineMs?: number): Promise<void>;
 }
 
 export interface GatewayOptions {
@@ -40,26 +48,35 @@ export async function startGateway(
 ): Promise<RunningGateway> {
   const log = options.log ?? createOperationalLog(settings.log.level);
   const audit = options.audit ?? createAuditLog(settings.audit);
-  const routing = buildUpstreams(settings, (upstream, from, to) =>
+  const metrics = new Metrics();
+  const routing = buildUpstreams(settings, (upstream, from, to) => {
+    metrics.circuit(upstream, to as 'closed' | 'open' | 'half-open');
     log.warn(
       { event: 'upstream.circuit', upstream, from, to },
       `upstream ${upstream} circuit ${from} → ${to}`,
-    ),
-  );
-  const policies = await PolicyStore.open(settings.policy.path, log.child({ stream: 'policy' }), (policy) =>
-    checkRouteReferences(policy.routes.references, routing),
+    );
+  });
+  const policies = await PolicyStore.open(
+    settings.policy.path,
+    log.child({ stream: 'policy' }),
+    (policy) => checkRouteReferences(policy.routes.references, routing),
+    (ok) => metrics.policyReload(ok),
   ).catch(async (err: unknown) => {
     await routing.close();
     throw err;
   });
-  const directory = await createDirectory(settings);
+  const directory = metrics.instrument(await createDirectory(settings));
   const authenticator = new Authenticator({ directory, ...settings.auth });
+  const readiness = new Readiness(readinessChecks(directory), (ready) => metrics.ready(ready));
+  await readiness.start();
 
   const publishTimes = new PublishTimes(settings.policy.publishTimeCacheEntries);
   const handler = createHandler({
     authenticator,
     routing,
     policies,
+    readiness,
+    metrics,
     publishTimes,
     audit,
     log,
@@ -79,6 +96,7 @@ export async function startGateway(
     server.listen(settings.listen.port, settings.listen.host, () => resolve());
   });
   const { port } = server.address() as AddressInfo;
+  const metricsServer = settings.metrics ? await startMetricsServer(metrics, settings.metrics) : undefined;
   const scheme = 'cert' in settings.tls ? 'https' : 'http';
   const host = settings.listen.host.includes(':') ? `[${settings.listen.host}]` : settings.listen.host;
   const policy = policies.current;
@@ -92,20 +110,47 @@ export async function startGateway(
     },
     'modgate listening',
   );
+  let closing: Promise<void> | undefined;
   return {
     url: `${scheme}://${host}:${port}`,
     port,
-    close: async () => {
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
+    metricsUrl: metricsServer?.url,
+    close: (deadlineMs = settings.shutdownTimeoutMs) => {
+      closing ??= (async () => {
+        // Not ready at once; stop accepting; let in-flight requests (zip streams too) finish up to the deadline.
+        readiness.drain();
+        const drained = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
-      });
-      policies.close();
-      await routing.close();
-      await authenticator.close();
-      audit.flush();
+        const deadline = setTimeout(() => {
+          log.warn(
+            { event: 'shutdown.deadline', deadlineMs },
+            'shutdown deadline reached; cutting remaining connections',
+          );
+          server.closeAllConnections();
+        }, deadlineMs);
+        await drained;
+        clearTimeout(deadline);
+        readiness.stop();
+        metricsServer?.server.close();
+        policies.close();
+        await routing.close();
+        await authenticator.close();
+        audit.flush();
+      })();
+      return closing;
     },
   };
+}
+
+/** Readiness checks that need only what the gateway already holds. */
+function readinessChecks(directory: Directory): Check[] {
+  return [
+    async function directoryCheck() {
+      // A lookup of a user that does not exist still needs a working service bind and search.
+      await directory.lookup(READINESS_PROBE_USER);
+      return { name: `directory (${directory.kind})`, ok: true, detail: 'answers lookups' };
+    },
+  ];
 }
 
 async function createDirectory(settings: GatewaySettings): Promise<Directory> {

@@ -155,6 +155,18 @@ function resolveSettings(config: GatewayConfigFile, baseDir: string, report: Rep
         ? { sink: 'file', path: resolvePath(config.audit.path, baseDir) }
         : config.audit,
     log: config.log,
+    metrics:
+      config.metrics === undefined
+        ? undefined
+        : {
+            host: config.metrics.host,
+            port: config.metrics.port,
+            token:
+              config.metrics.token === undefined
+                ? undefined
+                : secret(config.metrics.token, ['metrics', 'token']),
+          },
+    shutdownTimeoutMs: config.shutdown_timeout,
   };
 }
 

@@ -22,6 +22,8 @@ export const DEFAULT_UPSTREAM_TIMEOUT = '30s';
 /** Default keep-alive pool size per upstream (sockets). */
 export const DEFAULT_UPSTREAM_MAX_SOCKETS = 64;
 
+/** Default time in-flight requests get to finish on SIGTERM. */
+export const DEFAULT_SHUTDOWN_TIMEOUT = '30s';
 /** Default consecutive upstream failures that open its circuit breaker. */
 export const DEFAULT_BREAKER_FAILURES = 5;
 /** Default time an open circuit refuses before a probe. */
@@ -202,6 +204,17 @@ export const gatewayConfigSchema = z.strictObject({
   log: z
     .strictObject({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info') })
     .prefault({}),
+  /** Prometheus metrics on a listener of their own (plain http; keep it on a private interface). */
+  metrics: z
+    .strictObject({
+      host: z.string().default('127.0.0.1'),
+      port: z.int().min(0).max(65535),
+      /** Optional bearer token the scraper must send. */
+      token: secretRef.optional(),
+    })
+    .optional(),
+  /** On SIGTERM: how long in-flight requests (zip streams included) may take to finish. */
+  shutdown_timeout: durationMs.prefault(DEFAULT_SHUTDOWN_TIMEOUT),
 });
 
 export type GatewayConfigFile = z.output<typeof gatewayConfigSchema>;

@@ -22,6 +22,10 @@ export interface GatewaySettings {
   readonly policy: { readonly path: string; readonly publishTimeCacheEntries: number };
   readonly audit: { readonly sink: 'stdout' } | { readonly sink: 'file'; readonly path: string };
   readonly log: { readonly level: 'trace' | 'debug' | 'info' | 'warn' | 'error' };
+  readonly metrics:
+    | { readonly host: string; readonly port: number; readonly token: string | undefined }
+    | undefined;
+  readonly shutdownTimeoutMs: number;
 }
 
 export type UpstreamSettings =

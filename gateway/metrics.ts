@@ -1,0 +1,121 @@
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { Directory } from '../auth/directory.ts';
+import { isModgateError } from '../core/errors.ts';
+import type { RequestContext } from './context.ts';
+
+/** Latency buckets for requests and dependency calls (seconds): 1 ms to 30 s. */
+const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+/** Circuit states as a gauge value. */
+const CIRCUIT_VALUE = { closed: 0, 'half-open': 1, open: 2 } as const;
+
+/**
+ * Prometheus metrics (prom-client), on their own registry. What an operator
+ * needs to see: traffic by request kind, outcome and upstream; latency;
+ * authentication results; directory (LDAP) calls, whose count against
+ * authentications gives the cache hit ratio; policy reloads; breaker states.
+ */
+export class Metrics {
+  readonly registry = new Registry();
+  readonly #requests = new Counter({
+    name: 'modgate_requests_total',
+    help: 'Requests by GOPROXY kind, outcome, upstream and status code.',
+    labelNames: ['kind', 'outcome', 'upstream', 'status'] as const,
+    registers: [this.registry],
+  });
+  readonly #duration = new Histogram({
+    name: 'modgate_request_duration_seconds',
+    help: 'Time from request to the end of the response, by GOPROXY kind.',
+    labelNames: ['kind'] as const,
+    buckets: LATENCY_BUCKETS,
+    registers: [this.registry],
+  });
+  readonly #auth = new Counter({
+    name: 'modgate_auth_total',
+    help: 'Authentication results by method (the directory is asked only on cache misses).',
+    labelNames: ['method', 'result'] as const,
+    registers: [this.registry],
+  });
+  readonly #directoryCalls = new Histogram({
+    name: 'modgate_directory_call_duration_seconds',
+    help: 'Password verifications and lookups that reached the directory (LDAP or users file), by result.',
+    labelNames: ['directory', 'operation', 'result'] as const,
+    buckets: LATENCY_BUCKETS,
+    registers: [this.registry],
+  });
+  readonly #policyDecisions = new Counter({
+    name: 'modgate_policy_decisions_total',
+    help: 'Policy decisions by enforced decision and dry-run outcome.',
+    labelNames: ['decision', 'dry_run'] as const,
+    registers: [this.registry],
+  });
+  readonly #policyReloads = new Counter({
+    name: 'modgate_policy_reloads_total',
+    help: 'Policy reloads by result (ok, failed).',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+  readonly #circuit = new Gauge({
+    name: 'modgate_upstream_circuit_state',
+    help: 'Circuit breaker state per upstream: 0 closed, 1 half-open, 2 open.',
+    labelNames: ['upstream'] as const,
+    registers: [this.registry],
+  });
+  readonly #ready = new Gauge({
+    name: 'modgate_ready',
+    help: '1 when every readiness check passes, else 0.',
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: 'modgate_process_' });
+  }
+
+  /** One finished request (called where the audit record is written). */
+  request(ctx: RequestContext): void {
+    const kind = ctx.action ?? ctx.request?.kind ?? 'unrecognized';
+    const outcome = ctx.error || ctx.status >= 400 ? 'failure' : 'success';
+    this.#requests.inc({ kind, outcome, upstream: ctx.upstream ?? '', status: String(ctx.status) });
+    this.#duration.observe({ kind }, Number(process.hrtime.bigint() - ctx.startedAt) / 1e9);
+    if (ctx.identity) this.#auth.inc({ method: ctx.identity.method, result: 'ok' });
+    else if (isModgateError(ctx.error) && ctx.error.code.startsWith('auth.')) {
+      this.#auth.inc({ method: 'basic', result: ctx.error.code.slice('auth.'.length) });
+    }
+    const decision = ctx.policy?.decision;
+    if (decision)
+      this.#policyDecisions.inc({ decision: decision.action, dry_run: decision.dryRun?.action ?? '' });
+  }
+
+  policyReload(ok: boolean): void {
+    this.#policyReloads.inc({ result: ok ? 'ok' : 'failed' });
+  }
+
+  circuit(upstream: string, state: keyof typeof CIRCUIT_VALUE): void {
+    this.#circuit.set({ upstream }, CIRCUIT_VALUE[state]);
+  }
+
+  ready(ok: boolean): void {
+    this.#ready.set(ok ? 1 : 0);
+  }
+
+  /** Wraps a directory so every call that reaches it is timed and counted. */
+  instrument(directory: Directory): Directory {
+    const timed = async <T>(operation: string, call: () => Promise<T>): Promise<T> => {
+      const end = this.#directoryCalls.startTimer({ directory: directory.kind, operation });
+      try {
+        const value = await call();
+        end({ result: 'ok' });
+        return value;
+      } catch (err) {
+        end({ result: isModgateError(err) ? err.code : 'error' });
+        throw err;
+      }
+    };
+    return {
+      kind: directory.kind,
+      verifyPassword: (username, password) =>
+        timed('verify', () => directory.verifyPassword(username, password)),
+      lookup: (username) => timed('lookup', () => directory.lookup(username)),
+      close: () => directory.close(),
+    };
+  }
+}
