@@ -1,4 +1,5 @@
 import pino, { type Logger } from 'pino';
+import { openAuditFile } from './audit-file.ts';
 import type { GatewaySettings } from './config/settings.ts';
 import { moduleOf, type RequestContext } from './context.ts';
 import { REDACT_PATHS } from './log.ts';
@@ -11,12 +12,14 @@ export interface AuditLog {
   record(ctx: RequestContext): void;
   /** Writes out anything buffered; call before exit. */
   flush(): void;
+  /** Reopens the audit file (SIGHUP, after an external logrotate); a no-op on stdout. */
+  reopen(): void;
 }
 
-export function createAuditLog(sink: GatewaySettings['audit']): AuditLog {
+export async function createAuditLog(sink: GatewaySettings['audit']): Promise<AuditLog> {
   const dest =
     sink.sink === 'file'
-      ? pino.destination({ dest: sink.path, sync: false, mkdir: true })
+      ? await openAuditFile(sink.path, sink.rotateBytes, sink.keep)
       : pino.destination({ fd: 1, sync: false });
   const logger: Logger = pino(
     {
@@ -33,6 +36,9 @@ export function createAuditLog(sink: GatewaySettings['audit']): AuditLog {
   return {
     record: (ctx) => logger.info(auditEvent(ctx)),
     flush: () => dest.flushSync(),
+    reopen: () => {
+      if (sink.sink === 'file') dest.reopen();
+    },
   };
 }
 

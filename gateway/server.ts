@@ -30,6 +30,8 @@ export interface RunningGateway {
   readonly port: number;
   /** The Prometheus endpoint, when `metrics` is configured. */
   readonly metricsUrl: string | undefined;
+  /** Reopens the audit file (SIGHUP after an external logrotate). */
+  reopenLogs(): void;
   /** Graceful shutdown: readiness false, no new connections, in-flight requests finish up to the deadline (ms). */
   close(deadlineMs?: number): Promise<void>;
 }
@@ -47,7 +49,7 @@ export async function startGateway(
   options: GatewayOptions = {},
 ): Promise<RunningGateway> {
   const log = options.log ?? createOperationalLog(settings.log.level);
-  const audit = options.audit ?? createAuditLog(settings.audit);
+  const audit = options.audit ?? (await createAuditLog(settings.audit));
   const metrics = new Metrics();
   const routing = buildUpstreams(settings, (upstream, from, to) => {
     metrics.circuit(upstream, to as 'closed' | 'open' | 'half-open');
@@ -115,6 +117,7 @@ export async function startGateway(
     url: `${scheme}://${host}:${port}`,
     port,
     metricsUrl: metricsServer?.url,
+    reopenLogs: () => audit.reopen(),
     close: (deadlineMs = settings.shutdownTimeoutMs) => {
       closing ??= (async () => {
         // Not ready at once; stop accepting; let in-flight requests (zip streams too) finish up to the deadline.

@@ -36,6 +36,8 @@ export async function serve(argv: string[]): Promise<number> {
   }
   const gateway = await startGateway(settings);
   process.stdout.write(banner(gateway.url));
+  // SIGHUP: reopen the audit file after an external logrotate moved it.
+  process.on('SIGHUP', () => gateway.reopenLogs());
   await new Promise<void>((resolve) => {
     const stop = () => resolve();
     process.once('SIGINT', stop);

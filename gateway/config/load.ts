@@ -152,7 +152,12 @@ function resolveSettings(config: GatewayConfigFile, baseDir: string, report: Rep
     },
     audit:
       config.audit.sink === 'file'
-        ? { sink: 'file', path: resolvePath(config.audit.path, baseDir) }
+        ? {
+            sink: 'file',
+            path: resolvePath(config.audit.path, baseDir),
+            rotateBytes: parseSize(config.audit.rotate_size),
+            keep: config.audit.keep,
+          }
         : config.audit,
     log: config.log,
     metrics:
@@ -256,4 +261,12 @@ function credentialSettings(name: string, cred: CredentialConfig, secret: Secret
     ca: cred.ca === undefined ? undefined : secret(cred.ca, keys('ca')),
     allowInsecureHttp: cred.allow_insecure_http,
   };
+}
+
+const SIZE_UNITS = { B: 1, KB: 1024, MB: 1024 ** 2, GB: 1024 ** 3 } as const;
+
+/** `100MB` → bytes (the schema checked the shape). */
+function parseSize(text: string): number {
+  const m = /^(\d+)(B|KB|MB|GB)$/.exec(text);
+  return m ? Number(m[1]) * SIZE_UNITS[m[2] as keyof typeof SIZE_UNITS] : 0;
 }

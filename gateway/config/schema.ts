@@ -22,6 +22,10 @@ export const DEFAULT_UPSTREAM_TIMEOUT = '30s';
 /** Default keep-alive pool size per upstream (sockets). */
 export const DEFAULT_UPSTREAM_MAX_SOCKETS = 64;
 
+/** Default size at which the audit file is rotated. */
+export const DEFAULT_AUDIT_ROTATE_SIZE = '100MB';
+/** Default number of rotated audit files kept. */
+export const DEFAULT_AUDIT_KEEP = 10;
 /** Default time in-flight requests get to finish on SIGTERM. */
 export const DEFAULT_SHUTDOWN_TIMEOUT = '30s';
 /** Default consecutive upstream failures that open its circuit breaker. */
@@ -168,7 +172,17 @@ const credentialSchema = z.discriminatedUnion('kind', [
 
 const auditSchema = z.discriminatedUnion('sink', [
   z.strictObject({ sink: z.literal('stdout') }),
-  z.strictObject({ sink: z.literal('file'), path: z.string().min(1) }),
+  z.strictObject({
+    sink: z.literal('file'),
+    path: z.string().min(1),
+    /** Rotate when the file passes this size, e.g. 100MB; 0 = never (use logrotate + SIGHUP). */
+    rotate_size: z
+      .string()
+      .regex(/^\d+(B|KB|MB|GB)$/, 'a size such as 500KB, 100MB or 1GB (0B = never)')
+      .default(DEFAULT_AUDIT_ROTATE_SIZE),
+    /** Rotated files kept (audit.log.1 … audit.log.N). */
+    keep: z.int().min(0).max(1000).default(DEFAULT_AUDIT_KEEP),
+  }),
 ]);
 
 export const gatewayConfigSchema = z.strictObject({

@@ -20,7 +20,9 @@ export interface GatewaySettings {
   readonly defaultUpstream: string;
   readonly credentials: Readonly<Record<string, CredentialSettings>>;
   readonly policy: { readonly path: string; readonly publishTimeCacheEntries: number };
-  readonly audit: { readonly sink: 'stdout' } | { readonly sink: 'file'; readonly path: string };
+  readonly audit:
+    | { readonly sink: 'stdout' }
+    | { readonly sink: 'file'; readonly path: string; readonly rotateBytes: number; readonly keep: number };
   readonly log: { readonly level: 'trace' | 'debug' | 'info' | 'warn' | 'error' };
   readonly metrics:
     | { readonly host: string; readonly port: number; readonly token: string | undefined }

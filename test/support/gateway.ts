@@ -49,7 +49,7 @@ export async function startTestGateway(
   await mkdir(dir, { recursive: true });
   await writeFile(configPath, yaml);
   const settings = settingsFromYaml(configPath, yaml);
-  const audit: AuditLog = createAuditLog(settings.audit);
+  const audit: AuditLog = await createAuditLog(settings.audit);
   const log = createOperationalLog('debug', pino.destination({ dest: logPath, sync: true }));
   const gateway = await startGateway(settings, { audit, log });
   const auditRecords = async () => {

@@ -1,0 +1,63 @@
+import { once } from 'node:events';
+import { existsSync, renameSync, rmSync } from 'node:fs';
+import pino from 'pino';
+
+/** What pino writes to: one JSON line per call. */
+export interface AuditStream {
+  write(line: string): void;
+  /** Writes out what is buffered, unless a new file is still opening (then it follows shortly). */
+  flushSync(): void;
+  /** Resolves when no new file is opening. */
+  ready(): Promise<void>;
+  /** Reopens the file by its path (after an external logrotate moved it). */
+  reopen(): void;
+}
+
+/**
+ * The audit file, rotated by size: when it passes `maxBytes`, `audit.log`
+ * becomes `audit.log.1` (older ones shift up to `.<keep>`, the oldest is
+ * removed) and a fresh file is opened. With `maxBytes` 0 it never rotates
+ * itself; `reopen()` (wired to SIGHUP) then supports an external logrotate.
+ * Writes are asynchronous (SonicBoom); a rotation flushes first, so no line
+ * is lost or split across files.
+ */
+export async function openAuditFile(path: string, maxBytes: number, keep: number): Promise<AuditStream> {
+  const dest = pino.destination({ dest: path, sync: false, mkdir: true });
+  await once(dest, 'ready');
+  let written = 0;
+  // While the new file opens, lines queue in memory; a rotation waits until it is open.
+  let opening = false;
+  dest.on('ready', () => {
+    opening = false;
+  });
+  const rotate = () => {
+    if (opening) return;
+    dest.flushSync();
+    rmSync(`${path}.${keep}`, { force: true });
+    for (let i = keep - 1; i >= 1; i--) {
+      if (existsSync(`${path}.${i}`)) renameSync(`${path}.${i}`, `${path}.${i + 1}`);
+    }
+    if (keep > 0) renameSync(path, `${path}.1`);
+    else rmSync(path, { force: true });
+    opening = true;
+    dest.reopen();
+    written = 0;
+  };
+  return {
+    write(line) {
+      dest.write(line);
+      written += Buffer.byteLength(line);
+      if (maxBytes > 0 && written >= maxBytes) rotate();
+    },
+    flushSync: () => {
+      if (!opening) dest.flushSync();
+    },
+    ready: () => (opening ? once(dest, 'ready').then(() => undefined) : Promise.resolve()),
+    reopen: () => {
+      if (opening) return;
+      opening = true;
+      dest.reopen();
+      written = 0;
+    },
+  };
+}
