@@ -18,8 +18,9 @@ export interface AuditStream {
  * becomes `audit.log.1` (older ones shift up to `.<keep>`, the oldest is
  * removed) and a fresh file is opened. With `maxBytes` 0 it never rotates
  * itself; `reopen()` (wired to SIGHUP) then supports an external logrotate.
- * Writes are asynchronous (SonicBoom); a rotation flushes first, so no line
- * is lost or split across files.
+ * Writes are asynchronous (SonicBoom); a rotation renames and reopens, and
+ * lines still buffered at that moment go to the new file: no line is lost,
+ * reordered or split, and a file may pass `maxBytes` by what was buffered.
  */
 export async function openAuditFile(path: string, maxBytes: number, keep: number): Promise<AuditStream> {
   const dest = pino.destination({ dest: path, sync: false, mkdir: true });
@@ -32,7 +33,7 @@ export async function openAuditFile(path: string, maxBytes: number, keep: number
   });
   const rotate = () => {
     if (opening) return;
-    dest.flushSync();
+    // A write in flight finishes into the renamed file; reopen() waits for it.
     rmSync(`${path}.${keep}`, { force: true });
     for (let i = keep - 1; i >= 1; i--) {
       if (existsSync(`${path}.${i}`)) renameSync(`${path}.${i}`, `${path}.${i + 1}`);
