@@ -13,6 +13,35 @@ const RANDOM_KEY_BYTES = 32;
  * Concurrent misses for the same credential share one verification
  * (single flight), so a parallel `go mod download` still costs one bind.
  */
+/**
+ * A cache shared between gateway processes (Redis, through the gateway's
+ * state store). It sees only HMAC keys and encoded values, never a password.
+ * Calls never reject: a missing backend answers undefined and drops writes.
+ */
+export interface SharedCache {
+  get(key: string): Promise<string | undefined>;
+  set(key: string, value: string, ttlMs: number): Promise<void>;
+  /**
+   * A cross-process lock on one key for at most `ttlMs`, or undefined when
+   * another process holds it: one directory verification per credential
+   * across all processes, not one per process.
+   */
+  lock(key: string, ttlMs: number): Promise<{ release(): Promise<void> } | undefined>;
+}
+
+/** Longest a verification may hold the cross-process lock (ms); a crashed holder frees it after this. */
+const SHARED_LOCK_TTL_MS = 10_000;
+/** How often a process waiting for another's verification looks again (ms). */
+const SHARED_POLL_MS = 20;
+
+/** How values travel through a {@link SharedCache}, and what every value read or verified must pass. */
+export interface SharedLayer<V> {
+  readonly cache: SharedCache;
+  encode(value: V): string;
+  /** Undefined when the stored text is not a value (another version, corrupt): a miss. */
+  decode(text: string): V | undefined;
+}
+
 export class VerifiedCache<V> {
   readonly #key: Buffer;
   readonly #ttlMs: number;
@@ -20,8 +49,17 @@ export class VerifiedCache<V> {
   readonly #entries = new Map<string, { value: V; expiresAt: number }>();
   readonly #inFlight = new Map<string, Promise<V>>();
   readonly #now: () => number;
+  readonly #shared: SharedLayer<V> | undefined;
 
-  constructor(options: { key?: string | undefined; ttlMs: number; maxEntries: number; now?: () => number }) {
+  constructor(options: {
+    key?: string | undefined;
+    ttlMs: number;
+    maxEntries: number;
+    now?: () => number;
+    /** A second level shared by every process: one directory verification per credential per TTL overall. */
+    shared?: SharedLayer<V>;
+  }) {
+    this.#shared = options.shared;
     this.#key = options.key === undefined ? randomBytes(RANDOM_KEY_BYTES) : Buffer.from(options.key, 'utf8');
     this.#ttlMs = options.ttlMs;
     this.#maxEntries = options.maxEntries;
@@ -45,7 +83,7 @@ export class VerifiedCache<V> {
     if (hit) this.#entries.delete(key);
     const pending = this.#inFlight.get(key);
     if (pending) return pending;
-    const flight = verify()
+    const flight = this.#sharedOrVerify(key, verify)
       .then((value) => {
         this.#store(key, value);
         return value;
@@ -53,6 +91,35 @@ export class VerifiedCache<V> {
       .finally(() => this.#inFlight.delete(key));
     this.#inFlight.set(key, flight);
     return flight;
+  }
+
+  async #sharedOrVerify(key: string, verify: () => Promise<V>): Promise<V> {
+    const shared = this.#shared;
+    if (!shared) return verify();
+    const deadline = this.#now() + SHARED_LOCK_TTL_MS;
+    for (;;) {
+      const text = await shared.cache.get(key);
+      const known = text === undefined ? undefined : shared.decode(text);
+      if (known !== undefined) return known;
+      const lease = await shared.cache.lock(key, SHARED_LOCK_TTL_MS);
+      // Another process is verifying this credential: wait for its result (or its lock to go).
+      if (lease === undefined && this.#now() < deadline) {
+        await new Promise((r) => setTimeout(r, SHARED_POLL_MS));
+        continue;
+      }
+      try {
+        const value = await verify();
+        if (this.#ttlMs > 0) await shared.cache.set(key, shared.encode(value), this.#ttlMs);
+        return value;
+      } finally {
+        await lease?.release();
+      }
+    }
+  }
+
+  /** Drops every locally cached value `drop` selects (revocation: another process may not have it yet). */
+  deleteWhere(drop: (value: V) => boolean): void {
+    for (const [key, entry] of this.#entries) if (drop(entry.value)) this.#entries.delete(key);
   }
 
   get size(): number {

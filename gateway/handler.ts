@@ -13,6 +13,7 @@ import type { PolicyStore } from './policy-store.ts';
 import type { PublishTimes } from './publish-times.ts';
 import type { Readiness } from './readiness.ts';
 import { writeAnswer, writeRefusal } from './respond.ts';
+import type { Revocations } from './revocations.ts';
 import { bindUpstream, type RoutingDeps } from './route.ts';
 
 export interface PipelineDeps {
@@ -20,6 +21,8 @@ export interface PipelineDeps {
   readonly routing: RoutingDeps;
   readonly policies: PolicyStore;
   readonly readiness: Readiness;
+  readonly revocations: Revocations;
+  readonly adminToken: string | undefined;
   readonly metrics: Metrics;
   readonly publishTimes: PublishTimes;
   readonly audit: AuditLog;
@@ -56,13 +59,13 @@ async function run(
   deps: PipelineDeps,
   authLog: Logger,
 ) {
+  if (await serveOps(ctx, req, res, deps)) return;
   if (ctx.method !== 'GET' && ctx.method !== 'HEAD') {
     throw new ModgateError(
       'request.method_not_allowed',
       `method ${ctx.method.slice(0, 16)} not allowed; GOPROXY is read-only`,
     );
   }
-  if (serveOps(ctx, res, deps)) return;
   const request = parseGoproxyPath(ctx.path);
   ctx.request = request;
   try {

@@ -15,6 +15,9 @@ import { startMetricsServer } from './metrics-server.ts';
 import { PolicyStore } from './policy-store.ts';
 import { PublishTimes } from './publish-times.ts';
 import { type Check, Readiness } from './readiness.ts';
+import { Revocations } from './revocations.ts';
+import { sealedTokenCache, sharedAuthCache } from './state/adapters.ts';
+import { openStateStore } from './state/settings.ts';
 import { buildUpstreams, checkRouteReferences } from './upstreams/build.ts';
 
 /** A user name no directory should hold: the readiness probe looks it up. */
@@ -51,13 +54,19 @@ export async function startGateway(
   const log = options.log ?? createOperationalLog(settings.log.level);
   const audit = options.audit ?? (await createAuditLog(settings.audit));
   const metrics = new Metrics();
-  const routing = buildUpstreams(settings, (upstream, from, to) => {
-    metrics.circuit(upstream, to as 'closed' | 'open' | 'half-open');
-    log.warn(
-      { event: 'upstream.circuit', upstream, from, to },
-      `upstream ${upstream} circuit ${from} → ${to}`,
-    );
-  });
+  const { store, sealer } = await openStateStore(settings.state, log.child({ stream: 'state' }));
+  const revocations = await Revocations.open(store);
+  const routing = buildUpstreams(
+    settings,
+    (upstream, from, to) => {
+      metrics.circuit(upstream, to as 'closed' | 'open' | 'half-open');
+      log.warn(
+        { event: 'upstream.circuit', upstream, from, to },
+        `upstream ${upstream} circuit ${from} → ${to}`,
+      );
+    },
+    store.kind === 'redis' ? sealedTokenCache(store, sealer) : undefined,
+  );
   const policies = await PolicyStore.open(
     settings.policy.path,
     log.child({ stream: 'policy' }),
@@ -68,7 +77,17 @@ export async function startGateway(
     throw err;
   });
   const directory = metrics.instrument(await createDirectory(settings));
-  const authenticator = new Authenticator({ directory, ...settings.auth });
+  if (store.kind === 'redis' && settings.auth.cacheKey === undefined) {
+    log.warn(
+      'state is shared but auth.cache_key is not set: each process keys its credential cache differently',
+    );
+  }
+  const authenticator = new Authenticator({
+    directory,
+    ...settings.auth,
+    sharedCache: store.kind === 'redis' ? sharedAuthCache(store) : undefined,
+    revocations,
+  });
   const readiness = new Readiness(readinessChecks(directory), (ready) => metrics.ready(ready));
   await readiness.start();
 
@@ -78,6 +97,8 @@ export async function startGateway(
     routing,
     policies,
     readiness,
+    revocations,
+    adminToken: settings.admin?.token,
     metrics,
     publishTimes,
     audit,
@@ -138,6 +159,7 @@ export async function startGateway(
         policies.close();
         await routing.close();
         await authenticator.close();
+        await store.close();
         audit.flush();
       })();
       return closing;

@@ -1,8 +1,10 @@
+import cluster from 'node:cluster';
 import { parseArgs } from 'node:util';
 import { loadGatewayConfig } from '../../gateway/config/load.ts';
 import { embeddedBanner } from '../../gateway/devstack/banner.ts';
 import { DEFAULT_STATE_DIR, prepareEmbeddedDefaults } from '../../gateway/devstack/embedded.ts';
 import { startGateway } from '../../gateway/server.ts';
+import { announceListening, runPrimary } from './workers.ts';
 
 export const SERVE_USAGE = `usage: modgate serve [--config gateway.yaml] [--port N] [--state-dir DIR]
 
@@ -34,8 +36,10 @@ export async function serve(argv: string[]): Promise<number> {
     settings = defaults.settings;
     banner = (url) => embeddedBanner(url, defaults);
   }
+  if (settings.workers > 1 && cluster.isPrimary) return runPrimary(settings.workers, banner);
   const gateway = await startGateway(settings);
-  process.stdout.write(banner(gateway.url));
+  if (cluster.isWorker) announceListening(gateway.url);
+  else process.stdout.write(banner(gateway.url));
   // SIGHUP: reopen the audit file after an external logrotate moved it.
   process.on('SIGHUP', () => gateway.reopenLogs());
   await new Promise<void>((resolve) => {

@@ -114,10 +114,12 @@ async function runOne(check: Check, timeoutMs: number): Promise<CheckResult> {
       );
     }, timeoutMs);
   });
-  const run = check.run(controller.signal).catch(
-    (err: unknown): CheckOutcome =>
-      outcome.fail(`check failed: ${err instanceof Error ? err.message : String(err)}`, undefined),
-  );
+  const run = check
+    .run(controller.signal)
+    .catch(
+      (err: unknown): CheckOutcome =>
+        outcome.fail(`check failed: ${err instanceof Error ? err.message : String(err)}`, undefined),
+    );
   try {
     const o = await Promise.race([run, deadline]);
     return resultOf(check, o, Math.round(performance.now() - started));

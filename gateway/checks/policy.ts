@@ -3,8 +3,10 @@
  * compiles, and every route names an upstream and credentials that exist in
  * gateway.yaml — the same two checks the gateway makes at start and on reload.
  */
-import { formatProblem } from '../../core/yaml-validate.ts';
+import { readFile } from 'node:fs/promises';
+import { formatProblem, parseYamlWith } from '../../core/yaml-validate.ts';
 import { loadPolicyFile } from '../../policies/load.ts';
+import { policyFileSchema } from '../../policies/schema.ts';
 import type { RoutingDeps } from '../route.ts';
 import { checkRouteReferences } from '../upstreams/build.ts';
 import { type Check, type CheckOutcome, outcome } from './check.ts';
@@ -47,4 +49,23 @@ export async function checkPolicy(
 
 function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+/**
+ * The module patterns of a policy file's private routes (what a developer's
+ * GONOSUMDB must cover), or the file's problems.
+ */
+export async function privateRoutePatterns(
+  path: string,
+): Promise<{ ok: true; patterns: string[] } | { ok: false; problems: string[] }> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    return { ok: false, problems: [`${path}: cannot read (${(err as NodeJS.ErrnoException).code})`] };
+  }
+  const parsed = parseYamlWith(text, policyFileSchema);
+  if (!parsed.ok) return { ok: false, problems: parsed.problems.map((p) => formatProblem(path, p)) };
+  const patterns = parsed.value.routes.filter((r) => r.private).flatMap((r) => r.modules);
+  return { ok: true, patterns: [...new Set(patterns)] };
 }

@@ -49,9 +49,13 @@ export function checkServerCertificate(
   const renew = 'renew the certificate (local stack: deploy/gen-certs.sh --force)';
   if (until.getTime() <= now) return outcome.fail(`${summary}: expired`, renew);
   if (new Date(cert.validFrom).getTime() > now) {
-    return outcome.fail(`${summary}: not valid before ${cert.validFrom}`, 'check the clock, or the certificate');
+    return outcome.fail(
+      `${summary}: not valid before ${cert.validFrom}`,
+      'check the clock, or the certificate',
+    );
   }
-  const host = settings.listen.publicUrl === undefined ? undefined : new URL(settings.listen.publicUrl).hostname;
+  const host =
+    settings.listen.publicUrl === undefined ? undefined : new URL(settings.listen.publicUrl).hostname;
   const bare = host?.replace(/^\[(.*)\]$/, '$1');
   if (bare !== undefined && (isIP(bare) === 0 ? cert.checkHost(bare) : cert.checkIP(bare)) === undefined) {
     return outcome.warn(

@@ -126,7 +126,10 @@ function upstreamFailure(err: unknown, key: string, module: string): CheckOutcom
         `set ${key}.probe_module to a module it serves, or make it serve ${module}`,
       );
     case 'upstream.unreachable':
-      return outcome.fail(detail, `check ${key}.url and that the upstream is running and reachable from here`);
+      return outcome.fail(
+        detail,
+        `check ${key}.url and that the upstream is running and reachable from here`,
+      );
     case 'upstream.timeout':
       return outcome.fail(detail, `check the upstream's health, or raise ${key}.timeout`);
     case 'upstream.rejected_credential':

@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { isModgateError, ModgateError } from '../../core/errors.ts';
 import { deepFreeze, formatProblem, parseYamlWith, type YamlProblem } from '../../core/yaml-validate.ts';
+import { type StateSettings, stateSettings } from '../state/settings.ts';
 import {
   type CredentialConfig,
   type GatewayConfigFile,
@@ -172,6 +174,14 @@ function resolveSettings(config: GatewayConfigFile, baseDir: string, report: Rep
                 : secret(config.metrics.token, ['metrics', 'token']),
           },
     shutdownTimeoutMs: config.shutdown_timeout,
+    state: stateSettingsOrReport(config, secret, report),
+    workers:
+      config.workers === 'auto'
+        ? config.state.kind === 'redis'
+          ? availableParallelism()
+          : 1
+        : config.workers,
+    admin: config.admin === undefined ? undefined : { token: secret(config.admin.token, ['admin', 'token']) },
   };
 }
 
@@ -269,4 +279,15 @@ const SIZE_UNITS = { B: 1, KB: 1024, MB: 1024 ** 2, GB: 1024 ** 3 } as const;
 function parseSize(text: string): number {
   const m = /^(\d+)(B|KB|MB|GB)$/.exec(text);
   return m ? Number(m[1]) * SIZE_UNITS[m[2] as keyof typeof SIZE_UNITS] : 0;
+}
+
+/** The state settings; a bad encryption key is reported like any other secret problem. */
+function stateSettingsOrReport(config: GatewayConfigFile, secret: Secret, report: Report): StateSettings {
+  try {
+    return stateSettings(config.state, secret);
+  } catch (err) {
+    if (!isModgateError(err)) throw err;
+    report(['state', 'encryption'], err.message);
+    return { kind: 'memory', maxEntries: 1, sealingKeys: [] };
+  }
 }

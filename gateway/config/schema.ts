@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { durationMs } from '../../core/duration.ts';
+import { stateConfigSchema } from '../state/config.ts';
 
 /**
  * The shape of `gateway.yaml`. Types only; validation beyond shape and the
@@ -227,6 +228,12 @@ export const gatewayConfigSchema = z.strictObject({
       token: secretRef.optional(),
     })
     .optional(),
+  /** Shared state (caches, lockouts, revocations): in-process, or Redis for several processes. */
+  state: stateConfigSchema,
+  /** Worker processes (node:cluster): auto = one per CPU with Redis state, 1 with in-process state. */
+  workers: z.union([z.literal('auto'), z.int().min(1).max(256)]).default('auto'),
+  /** The admin API (`POST /_modgate/admin/revoke`), enabled by a bearer token. */
+  admin: z.strictObject({ token: secretRef }).optional(),
   /** On SIGTERM: how long in-flight requests (zip streams included) may take to finish. */
   shutdown_timeout: durationMs.prefault(DEFAULT_SHUTDOWN_TIMEOUT),
 });

@@ -1,4 +1,5 @@
 import type { LdapDirectoryOptions } from '../../auth/ldap-directory.ts';
+import type { StateSettings } from '../state/settings.ts';
 
 /**
  * The gateway's runtime settings: `gateway.yaml` validated, defaults applied,
@@ -28,6 +29,10 @@ export interface GatewaySettings {
     | { readonly host: string; readonly port: number; readonly token: string | undefined }
     | undefined;
   readonly shutdownTimeoutMs: number;
+  readonly state: StateSettings;
+  /** Worker processes to run; resolved from `auto`. */
+  readonly workers: number;
+  readonly admin: { readonly token: string } | undefined;
 }
 
 export type UpstreamSettings =

@@ -2,6 +2,7 @@ import type { GatewaySettings, UpstreamSettings } from '../config/settings.ts';
 import { ArtifactoryTokenCredential } from '../credentials/artifactory-token.ts';
 import type { CredentialProvider } from '../credentials/credential.ts';
 import { StaticCredential } from '../credentials/static.ts';
+import type { TokenCache } from '../credentials/token-cache.ts';
 import type { RoutingDeps } from '../route.ts';
 import { CircuitBreaker } from './circuit-breaker.ts';
 import { DirUpstream } from './dir.ts';
@@ -23,12 +24,16 @@ export interface BuiltUpstreams extends RoutingDeps {
 export function buildUpstreams(
   settings: GatewaySettings,
   onBreaker: (upstream: string, from: string, to: string) => void,
+  /** Where minted upstream tokens are kept; in-process per credential when undefined. */
+  tokenCache?: TokenCache,
 ): BuiltUpstreams {
   const credentials = new Map<string, CredentialProvider>();
   for (const c of Object.values(settings.credentials)) {
     credentials.set(
       c.name,
-      c.kind === 'static' ? new StaticCredential(c) : new ArtifactoryTokenCredential(c),
+      c.kind === 'static'
+        ? new StaticCredential(c)
+        : new ArtifactoryTokenCredential({ ...c, cache: tokenCache }),
     );
   }
   const upstreams = new Map<string, Upstream>();

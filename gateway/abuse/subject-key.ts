@@ -1,0 +1,35 @@
+import { createHmac } from 'node:crypto';
+import { ModgateError } from '../../core/errors.ts';
+
+/** Least size of the key that hashes names into state keys (bytes): 128 bits. */
+export const MIN_SUBJECT_KEY_BYTES = 16;
+
+/**
+ * Turns a client-supplied name (a username before it is verified, an
+ * identity) into a state-key id that cannot be reversed or tested against a
+ * list of likely names without the key: HMAC-SHA256 over a purpose label and
+ * the name, NUL-separated, in base64url (43 characters).
+ *
+ * The purpose label (`user`, `identity`) keeps the ids of one name in two
+ * features unlinkable. Every process sharing a store must use the same key,
+ * or they count the same name under different ids.
+ */
+export class SubjectHasher {
+  readonly #key: Buffer;
+
+  /** Throws `config.invalid` for a key shorter than {@link MIN_SUBJECT_KEY_BYTES}; the message never shows the key. */
+  constructor(key: string | Uint8Array) {
+    this.#key = typeof key === 'string' ? Buffer.from(key, 'utf8') : Buffer.from(key);
+    if (this.#key.length < MIN_SUBJECT_KEY_BYTES) {
+      throw new ModgateError(
+        'config.invalid',
+        `the abuse-protection key must be at least ${MIN_SUBJECT_KEY_BYTES} bytes`,
+      );
+    }
+  }
+
+  /** The id of `name` for `purpose`. */
+  id(purpose: string, name: string): string {
+    return createHmac('sha256', this.#key).update(purpose).update('\0').update(name).digest('base64url');
+  }
+}
