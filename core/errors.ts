@@ -16,6 +16,10 @@ export type ErrorCode =
   | 'auth.invalid_credentials'
   | 'auth.user_disabled'
   | 'auth.directory_unavailable'
+  | 'auth.revoked'
+  | 'auth.locked_out'
+  | 'request.rate_limited'
+  | 'upstream.busy'
   // authorization
   | 'policy.denied'
   // upstream
