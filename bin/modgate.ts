@@ -9,6 +9,7 @@ import { CHECK_CONFIG_USAGE, checkConfigCommand } from './commands/check-config.
 import { DOCTOR_USAGE, doctorCommand } from './commands/doctor.ts';
 import { HASH_PASSWORD_USAGE, hashPasswordCommand } from './commands/hash-password.ts';
 import { POLICY_USAGE, policyCommand } from './commands/policy.ts';
+import { REVOKE_USAGE, revokeCommand } from './commands/revoke.ts';
 import { SERVE_USAGE, serve } from './commands/serve.ts';
 
 const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; usage: string }> = {
@@ -17,6 +18,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; usage
   policy: { run: (argv) => policyCommand(argv), usage: POLICY_USAGE },
   'check-config': { run: (argv) => checkConfigCommand(argv), usage: CHECK_CONFIG_USAGE },
   doctor: { run: (argv) => doctorCommand(argv), usage: DOCTOR_USAGE },
+  revoke: { run: revokeCommand, usage: REVOKE_USAGE },
 };
 
 const USAGE = `modgate — an authenticating, policy-enforcing gateway for Go module proxies
@@ -27,6 +29,7 @@ commands:
   serve           run the gateway (embedded defaults without --config)
   hash-password   hash a password for the users file
   policy          check, explain and test a policy file (policy check|explain|test)
+  revoke          revoke (or --lift) a user at every gateway process
   check-config    validate gateway.yaml and the policy, then try every dependency
   doctor          check this machine's go setup against modgate (GOPROXY, netrc, TLS, …)
 

@@ -3,6 +3,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Identity } from '../auth/identity.ts';
 import type { ModgateError } from '../core/errors.ts';
 import type { Decision } from '../policies/types.ts';
+import { clientIp, TrustedProxies } from './client-ip.ts';
 import type { GoproxyRequest } from './goproxy-path.ts';
 
 /**
@@ -37,13 +38,17 @@ export interface RequestContext {
   bytesSent: number;
 }
 
-export function newRequestContext(req: IncomingMessage): RequestContext {
+/** A new context; the source IP honours X-Forwarded-For only from trusted proxies. */
+export function newRequestContext(
+  req: IncomingMessage,
+  trusted: TrustedProxies = TrustedProxies.none,
+): RequestContext {
   const url = req.url ?? '/';
   const q = url.indexOf('?');
   return {
     id: randomBytes(16).toString('hex'),
     startedAt: process.hrtime.bigint(),
-    sourceIp: req.socket.remoteAddress ?? '',
+    sourceIp: clientIp(req.socket.remoteAddress, req.headers['x-forwarded-for'], trusted) ?? '',
     method: req.method ?? 'GET',
     path: q === -1 ? url : url.slice(0, q),
     request: undefined,

@@ -2,8 +2,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { Authenticator } from '../auth/authenticator.ts';
 import { ModgateError } from '../core/errors.ts';
+import type { AbuseGuard } from './abuse/guard.ts';
 import type { AuditLog } from './audit.ts';
 import { authorize } from './authorize.ts';
+import type { TrustedProxies } from './client-ip.ts';
 import { newRequestContext, type RequestContext } from './context.ts';
 import { statusOf, toModgateError } from './errors.ts';
 import { parseGoproxyPath } from './goproxy-path.ts';
@@ -28,6 +30,8 @@ export interface PipelineDeps {
   readonly audit: AuditLog;
   readonly log: Logger;
   readonly realm: string;
+  readonly abuse: AbuseGuard;
+  readonly trustedProxies: TrustedProxies;
 }
 
 /**
@@ -39,7 +43,7 @@ export interface PipelineDeps {
 export function createHandler(deps: PipelineDeps): (req: IncomingMessage, res: ServerResponse) => void {
   const authLog = deps.log.child({ stream: 'auth' });
   return (req, res) => {
-    const ctx = newRequestContext(req);
+    const ctx = newRequestContext(req, deps.trustedProxies);
     res.setHeader('x-request-id', ctx.id);
     // Draining: finish this response, then close the connection so the client reconnects elsewhere.
     if (deps.readiness.draining) res.setHeader('connection', 'close');
@@ -68,18 +72,22 @@ async function run(
   }
   const request = parseGoproxyPath(ctx.path);
   ctx.request = request;
+  const claimed = await deps.abuse.beforeAuthentication(req.headers.authorization, ctx.sourceIp);
   try {
     ctx.identity = await deps.authenticator.authenticate(req.headers.authorization);
   } catch (err) {
     const e = toModgateError(err);
     authLog.info({ event: 'auth.failure', code: e.code, reason: e.message, ip: ctx.sourceIp, trace: ctx.id });
+    await deps.abuse.authenticationFailed(e, claimed, ctx.sourceIp);
     throw e;
   }
+  await deps.abuse.rateLimit(ctx.identity);
   // One policy per request, even if a reload lands meanwhile.
   const policy = deps.policies.current;
   const upstream = bindUpstream(policy, ctx.identity, request, deps.routing);
   ctx.upstream = upstream.name;
   ctx.route = upstream.route;
+  res.once('close', await deps.abuse.enterUpstream(upstream.name));
   const authorized = await authorize(ctx, request, ctx.identity, {
     policy,
     upstream,
@@ -102,7 +110,7 @@ function refuse(ctx: RequestContext, res: ServerResponse, err: ModgateError, dep
   let hints: string[] = [];
   if (status === 401) headers['www-authenticate'] = `Basic realm="${deps.realm}", charset="UTF-8"`;
   if (status === 405) headers.allow = 'GET, HEAD';
-  const retryInMs = err.code === 'upstream.circuit_open' ? err.detail?.retryInMs : undefined;
+  const retryInMs = err.detail?.retryInMs;
   if (typeof retryInMs === 'number')
     headers['retry-after'] = String(Math.max(1, Math.ceil(retryInMs / 1000)));
   if (err.code === 'auth.missing') hints = netrcHints(res.req);

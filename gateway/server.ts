@@ -6,7 +6,9 @@ import { Authenticator } from '../auth/authenticator.ts';
 import type { Directory } from '../auth/directory.ts';
 import { loadUsersFile } from '../auth/file-directory.ts';
 import { LdapDirectory } from '../auth/ldap-directory.ts';
+import { AbuseGuard } from './abuse/guard.ts';
 import { type AuditLog, createAuditLog } from './audit.ts';
+import { TrustedProxies } from './client-ip.ts';
 import type { GatewaySettings } from './config/settings.ts';
 import { createHandler } from './handler.ts';
 import { createOperationalLog } from './log.ts';
@@ -99,6 +101,8 @@ export async function startGateway(
     readiness,
     revocations,
     adminToken: settings.admin?.token,
+    abuse: new AbuseGuard(store, settings.abuse, log.child({ stream: 'abuse' })),
+    trustedProxies: TrustedProxies.from(settings.listen.trustedProxies),
     metrics,
     publishTimes,
     audit,

@@ -12,13 +12,19 @@ import { type Check, type CheckOutcome, outcome } from './check.ts';
 /** A certificate expiring sooner than this is a warning (ms): 30 days. */
 export const CERT_EXPIRY_WARNING_MS = 30 * 24 * 60 * 60 * 1000;
 
+/** What the certificate check reads of the settings. */
+export interface CertificateSettings {
+  readonly tls: GatewaySettings['tls'];
+  readonly listen: { readonly publicUrl: string | undefined };
+}
+
 /** The server certificate check as a runnable {@link Check}. */
-export function serverCertificateCheck(settings: Pick<GatewaySettings, 'tls' | 'listen'>): Check {
+export function serverCertificateCheck(settings: CertificateSettings): Check {
   return { name: 'tls', target: undefined, run: async () => checkServerCertificate(settings) };
 }
 
 export function checkServerCertificate(
-  settings: Pick<GatewaySettings, 'tls' | 'listen'>,
+  settings: CertificateSettings,
   now: number = Date.now(),
 ): CheckOutcome {
   if (!('cert' in settings.tls)) {

@@ -154,7 +154,7 @@ function upstreamFailure(err: unknown, key: string, module: string): CheckOutcom
  * pipeline makes one (the upstream sees its id as the request id).
  */
 function probeContext(): RequestContext {
-  const ctx = newRequestContext({ url: '/', method: 'GET', socket: {} } as IncomingMessage);
+  const ctx = newRequestContext({ url: '/', method: 'GET', headers: {}, socket: {} } as IncomingMessage);
   ctx.action = 'modgate.probe';
   return ctx;
 }

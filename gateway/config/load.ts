@@ -3,6 +3,7 @@ import { availableParallelism } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { isModgateError, ModgateError } from '../../core/errors.ts';
 import { deepFreeze, formatProblem, parseYamlWith, type YamlProblem } from '../../core/yaml-validate.ts';
+import { TrustedProxies } from '../client-ip.ts';
 import { type StateSettings, stateSettings } from '../state/settings.ts';
 import {
   type CredentialConfig,
@@ -98,6 +99,9 @@ function crossCheck(config: GatewayConfigFile, lineOf: LineOf): YamlProblem[] {
       at(['credentials', name, 'url'], 'is plain http; set allow_insecure_http: true to accept that');
     }
   }
+  for (const p of TrustedProxies.problems(config.listen.trusted_proxies)) {
+    at(['listen', 'trusted_proxies', p.index], p.message);
+  }
   return problems;
 }
 
@@ -133,7 +137,26 @@ function resolveSettings(config: GatewayConfigFile, baseDir: string, report: Rep
     credentials[name] = credentialSettings(name, cred, secret);
   }
   return {
-    listen: { host: config.listen.host, port: config.listen.port, publicUrl: config.listen.public_url },
+    listen: {
+      host: config.listen.host,
+      port: config.listen.port,
+      publicUrl: config.listen.public_url,
+      trustedProxies: config.listen.trusted_proxies,
+    },
+    abuse: {
+      key: config.abuse.key === undefined ? undefined : secret(config.abuse.key, ['abuse', 'key']),
+      lockout: {
+        maxFailures: config.abuse.lockout.max_failures,
+        ipMaxFailures: config.abuse.lockout.ip_max_failures,
+        windowMs: config.abuse.lockout.window,
+        lockMs: config.abuse.lockout.lock,
+      },
+      rateLimit: { requests: config.abuse.rate_limit.requests, windowMs: config.abuse.rate_limit.window },
+      upstreamConcurrency: {
+        limit: config.abuse.upstream_concurrency.limit,
+        slotTtlMs: config.abuse.upstream_concurrency.slot_ttl,
+      },
+    },
     tls,
     directory,
     auth: {

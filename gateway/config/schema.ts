@@ -193,6 +193,8 @@ export const gatewayConfigSchema = z.strictObject({
       port: z.int().min(0).max(65535).default(DEFAULT_PORT),
       /** The URL clients use (for hints and the banner), e.g. https://goproxy.corp. */
       public_url: z.url({ protocol: /^https?$/ }).optional(),
+      /** Load balancers whose X-Forwarded-For is believed (CIDRs); empty: the socket peer is the client. */
+      trusted_proxies: z.array(z.string().min(1)).default([]),
     })
     .prefault({}),
   tls: tlsSchema,
@@ -230,6 +232,28 @@ export const gatewayConfigSchema = z.strictObject({
     .optional(),
   /** Shared state (caches, lockouts, revocations): in-process, or Redis for several processes. */
   state: stateConfigSchema,
+  /** Abuse protection: failed-login lockout, per-identity rate limit, concurrent upstream requests. */
+  abuse: z
+    .strictObject({
+      /** HMAC key for user names in state keys; the same in every process (random per process when absent). */
+      key: secretRef.optional(),
+      lockout: z
+        .strictObject({
+          max_failures: z.int().min(1).default(10),
+          /** Failures from one IP that lock it; raise it for NAT or CI farms. */
+          ip_max_failures: z.int().min(1).default(10),
+          window: durationMs.prefault('5m'),
+          lock: durationMs.prefault('15m'),
+        })
+        .prefault({}),
+      rate_limit: z
+        .strictObject({ requests: z.int().min(1).default(6000), window: durationMs.prefault('1m') })
+        .prefault({}),
+      upstream_concurrency: z
+        .strictObject({ limit: z.int().min(1).default(256), slot_ttl: durationMs.prefault('10m') })
+        .prefault({}),
+    })
+    .prefault({}),
   /** Worker processes (node:cluster): auto = one per CPU with Redis state, 1 with in-process state. */
   workers: z.union([z.literal('auto'), z.int().min(1).max(256)]).default('auto'),
   /** The admin API (`POST /_modgate/admin/revoke`), enabled by a bearer token. */

@@ -6,7 +6,23 @@ import type { StateSettings } from '../state/settings.ts';
  * secrets resolved, paths made absolute, durations in milliseconds. Frozen.
  */
 export interface GatewaySettings {
-  readonly listen: { readonly host: string; readonly port: number; readonly publicUrl: string | undefined };
+  readonly listen: {
+    readonly host: string;
+    readonly port: number;
+    readonly publicUrl: string | undefined;
+    readonly trustedProxies: readonly string[];
+  };
+  readonly abuse: {
+    readonly key: string | undefined;
+    readonly lockout: {
+      readonly maxFailures: number;
+      readonly ipMaxFailures: number;
+      readonly windowMs: number;
+      readonly lockMs: number;
+    };
+    readonly rateLimit: { readonly requests: number; readonly windowMs: number };
+    readonly upstreamConcurrency: { readonly limit: number; readonly slotTtlMs: number };
+  };
   readonly tls: { readonly cert: string; readonly key: string } | { readonly behindTlsTerminator: true };
   readonly directory:
     | { readonly kind: 'ldap'; readonly options: LdapDirectoryOptions }
