@@ -13,6 +13,7 @@ import { parsePolicy } from '../policies/load.ts';
 import { type ModulePattern, parseModulePattern } from '../policies/module-pattern.ts';
 import type { CompiledPolicy } from '../policies/types.ts';
 import { type Operator, parseConstraint, satisfies } from '../policies/version-constraint.ts';
+import { versionArbitrary } from './support/version-arbitrary.ts';
 import { type OracleCase, startXmodOracle, type XmodOracle } from './support/xmod-oracle.ts';
 
 /** Fixed seed so a failure reproduces. */
@@ -100,43 +101,7 @@ function near(g: string, rnd: readonly number[]): string {
   );
 }
 
-const num = fc.constantFrom('0', '1', '2', '10', '23', '01', '');
-const ident = fc.constantFrom('alpha', 'beta', 'rc', '0', '1', '11', '01', 'x-y', '', 'Z');
-const version = fc.oneof(
-  fc
-    .tuple(
-      num,
-      fc.option(num),
-      fc.option(num),
-      fc.array(ident, { maxLength: 2 }),
-      fc.array(ident, { maxLength: 1 }),
-    )
-    .map(([ma, mi, pa, pre, bld]) => {
-      let v = `v${ma}`;
-      if (mi !== null) v += `.${mi}`;
-      if (mi !== null && pa !== null) v += `.${pa}`;
-      if (pre.length > 0) v += `-${pre.join('.')}`;
-      if (bld.length > 0) v += `+${bld.join('.')}`;
-      return v;
-    }),
-  fc
-    .tuple(
-      fc.constantFrom('v0', 'v1', 'v2'),
-      fc.constantFrom('.0.0-', '.2.4-0.', '.23.1-0.', '.0.0-rc.1.0.'),
-      fc.stringMatching(/^20[0-9]{12}$/),
-      fc.stringMatching(/^[0-9a-f]{12}$/),
-    )
-    .map(([m, mid, ts, h]) => `${m}${mid}${ts}-${h}`),
-  fc.constantFrom(
-    'v2.0.0+incompatible',
-    'v3.1.4+incompatible',
-    'master',
-    'latest',
-    '1.2.3',
-    'v1.0.0-RC1',
-    '',
-  ),
-);
+const version = versionArbitrary;
 const bound = fc
   .tuple(
     fc.constantFrom('0', '1', '2', '10', '23'),

@@ -12,6 +12,7 @@ import * as mod from '../core/gomod/module.ts';
 import { pathMatch } from '../core/gomod/path-match.ts';
 import * as semver from '../core/gomod/semver.ts';
 import { isTilePath } from '../gateway/goproxy-path.ts';
+import { versionArbitrary } from './support/version-arbitrary.ts';
 import {
   type OracleCase,
   type OracleOp,
@@ -121,45 +122,7 @@ const modulePath = fc.oneof(
 const escapedPath = modulePath.map((p) => p.replace(/[A-Z]/g, (c) => '!' + c.toLowerCase()));
 const smallAlphabet = fc.string({ unit: fc.constantFrom(...TOKENS), maxLength: 8 });
 
-const num = fc.constantFrom('0', '1', '2', '10', '01', '00', '123', '');
-const ident = fc.constantFrom('alpha', 'beta', 'rc', '0', '1', '01', 'x-y', '', 'Beta', 'pre', '-');
-const timestamp = fc.stringMatching(/^[0-9]{14}$/);
-const hash = fc.stringMatching(/^[0-9a-f]{12}$/);
-const version = fc.oneof(
-  fc
-    .tuple(
-      num,
-      fc.option(num),
-      fc.option(num),
-      fc.array(ident, { maxLength: 3 }),
-      fc.array(ident, { maxLength: 2 }),
-    )
-    .map(([ma, mi, pa, pre, bld]) => {
-      let v = `v${ma}`;
-      if (mi !== null) v += `.${mi}`;
-      if (mi !== null && pa !== null) v += `.${pa}`;
-      if (pre.length > 0) v += `-${pre.join('.')}`;
-      if (bld.length > 0) v += `+${bld.join('.')}`;
-      return v;
-    }),
-  fc
-    .tuple(
-      fc.constantFrom('v0', 'v1', 'v2'),
-      fc.constantFrom('.0.0-', '.2.4-0.', '.3.0-pre.0.', '.0.0-rc.1.0.'),
-      timestamp,
-      hash,
-    )
-    .map(([m, mid, ts, h]) => `${m}${mid}${ts}-${h}`),
-  fc.constantFrom(
-    'v1.0.0',
-    'v2.0.0+incompatible',
-    'v3.1.4+incompatible',
-    'master',
-    'latest',
-    'Release',
-    'v1.0.0-RC1',
-  ),
-);
+const version = versionArbitrary;
 
 /** Versions that differ only in their prerelease, where SemVer §11 precedence decides. */
 const prereleaseVersion = fc
