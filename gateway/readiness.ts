@@ -1,17 +1,7 @@
-/** One readiness check's result: what, whether it passed, and what to fix. */
-export interface CheckResult {
-  readonly name: string;
-  readonly ok: boolean;
-  readonly detail: string;
-  readonly fix?: string;
-}
-
-export type Check = () => Promise<CheckResult>;
+import { type Check, type CheckResult, runChecks } from './checks/check.ts';
 
 /** How often readiness checks run in the background (ms). */
 export const READINESS_INTERVAL_MS = 10_000;
-/** Longest a single readiness check may take before it counts as failed (ms). */
-export const READINESS_CHECK_TIMEOUT_MS = 5_000;
 
 /** What /readyz answers. */
 export interface ReadinessReport {
@@ -50,7 +40,7 @@ export class Readiness {
   }
 
   refresh(): Promise<void> {
-    this.#running ??= Promise.all(this.#checks.map(runBounded))
+    this.#running ??= runChecks(this.#checks)
       .then((results) => {
         this.#results = results;
         this.#checkedAt = new Date();
@@ -84,32 +74,5 @@ export class Readiness {
 
   stop(): void {
     clearInterval(this.#timer);
-  }
-}
-
-async function runBounded(check: Check): Promise<CheckResult> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<CheckResult>((resolve) => {
-    timer = setTimeout(
-      () =>
-        resolve({
-          name: check.name || 'check',
-          ok: false,
-          detail: `no answer within ${READINESS_CHECK_TIMEOUT_MS} ms`,
-        }),
-      READINESS_CHECK_TIMEOUT_MS,
-    );
-  });
-  try {
-    return await Promise.race([
-      check().catch((err: unknown) => ({
-        name: check.name || 'check',
-        ok: false,
-        detail: (err as Error).message,
-      })),
-      timeout,
-    ]);
-  } finally {
-    clearTimeout(timer);
   }
 }

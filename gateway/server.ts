@@ -8,6 +8,7 @@ import { loadUsersFile } from '../auth/file-directory.ts';
 import { LdapDirectory } from '../auth/ldap-directory.ts';
 import { AbuseGuard } from './abuse/guard.ts';
 import { type AuditLog, createAuditLog } from './audit.ts';
+import { dependencyChecks } from './checks/dependencies.ts';
 import { TrustedProxies } from './client-ip.ts';
 import type { GatewaySettings } from './config/settings.ts';
 import { createHandler } from './handler.ts';
@@ -16,14 +17,14 @@ import { Metrics } from './metrics.ts';
 import { startMetricsServer } from './metrics-server.ts';
 import { PolicyStore } from './policy-store.ts';
 import { PublishTimes } from './publish-times.ts';
-import { type Check, Readiness } from './readiness.ts';
+import { Readiness } from './readiness.ts';
 import { Revocations } from './revocations.ts';
 import { sealedTokenCache, sharedAuthCache } from './state/adapters.ts';
 import { openStateStore } from './state/settings.ts';
 import { buildUpstreams, checkRouteReferences } from './upstreams/build.ts';
 
-/** A user name no directory should hold: the readiness probe looks it up. */
-const READINESS_PROBE_USER = 'modgate-readiness-probe';
+/** The dependency checks that decide readiness (files were checked at start; a broken edit keeps the old). */
+const READINESS_COMPONENTS = /^(ldap|upstream|redis)\b/;
 /** How long an idle client connection stays open (ms); longer than typical load-balancer idle timeouts. */
 const KEEP_ALIVE_TIMEOUT_MS = 65_000;
 /** How long a client may take to send its request headers (ms). */
@@ -90,7 +91,11 @@ export async function startGateway(
     sharedCache: store.kind === 'redis' ? sharedAuthCache(store) : undefined,
     revocations,
   });
-  const readiness = new Readiness(readinessChecks(directory), (ready) => metrics.ready(ready));
+  // /readyz: the directory, each upstream's probe module, Redis — the checks check-config runs too.
+  const readiness = new Readiness(
+    dependencyChecks(settings, routing).filter((c) => READINESS_COMPONENTS.test(c.name)),
+    (ready) => metrics.ready(ready),
+  );
   await readiness.start();
 
   const publishTimes = new PublishTimes(settings.policy.publishTimeCacheEntries);
@@ -169,17 +174,6 @@ export async function startGateway(
       return closing;
     },
   };
-}
-
-/** Readiness checks that need only what the gateway already holds. */
-function readinessChecks(directory: Directory): Check[] {
-  return [
-    async function directoryCheck() {
-      // A lookup of a user that does not exist still needs a working service bind and search.
-      await directory.lookup(READINESS_PROBE_USER);
-      return { name: `directory (${directory.kind})`, ok: true, detail: 'answers lookups' };
-    },
-  ];
 }
 
 async function createDirectory(settings: GatewaySettings): Promise<Directory> {

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite drives for real, when missing:
 # slapd + ldap-utils (LDAP), golang-go + golang-golang-x-mod-dev (the go command
-# and x/mod for differential tests), redis-server, openssl. Non-interactive;
+# and x/mod for differential tests), redis-server, openssl, docker-compose (only
+# `docker-compose config`, to validate docker-compose.yml). Non-interactive;
 # safe to run again. Needs root (or sudo) only when something is missing.
 set -euo pipefail
 
-packages=(slapd ldap-utils golang-go golang-golang-x-mod-dev redis-server openssl)
+packages=(slapd ldap-utils golang-go golang-golang-x-mod-dev redis-server openssl docker-compose)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

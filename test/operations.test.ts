@@ -42,7 +42,7 @@ describe('health and readiness', () => {
     expect(res.status).toBe(200);
     const report = JSON.parse(res.text) as { ready: boolean; components: { name: string; ok: boolean }[] };
     expect(report.ready).toBe(true);
-    expect(report.components).toContainEqual(expect.objectContaining({ name: 'directory (ldap)', ok: true }));
+    expect(report.components).toContainEqual(expect.objectContaining({ name: 'ldap', ok: true }));
   });
 });
 

@@ -10,8 +10,9 @@ import type { GatewaySettings } from '../config/settings.ts';
 import type { RoutingDeps } from '../route.ts';
 import { type Check, outcome } from './check.ts';
 import { ldapCheck } from './ldap.ts';
-import { idpCheck, redisCheck } from './optional.ts';
+import { idpCheck } from './optional.ts';
 import { policyCheck } from './policy.ts';
+import { redisCheck } from './redis.ts';
 import { serverCertificateCheck } from './tls.ts';
 import { upstreamChecks } from './upstream.ts';
 
