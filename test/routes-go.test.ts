@@ -3,6 +3,7 @@
  * through modgate, LDAP users, `corp.example/*` routed (private) to the
  * Artifactory emulator with per-user minted tokens, everything else to Athens.
  */
+import { writeFile } from 'node:fs/promises';
 import { setTimeout as delay } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -73,6 +74,13 @@ beforeAll(async () => {
             allow_insecure_http: true,
             redirects: 'follow',
           },
+          'artifactory-direct': {
+            kind: 'artifactory',
+            url: art.artifactoryUrl,
+            repository: 'go-corp',
+            allow_insecure_http: true,
+            redirects: 'disable',
+          },
         },
         credentials: {
           'artifactory-per-user': {
@@ -94,6 +102,13 @@ afterAll(async () => {
   await stack?.close();
   await art?.close();
 });
+
+/** Which upstream the audit trail says served the last private-module request. */
+async function routeIs(upstream: string): Promise<boolean> {
+  await get(`/${SECRET_MODULE}/@v/v0.1.0.info`);
+  const last = (await stack.gateway.auditRecords()).at(-1) as { upstream?: { name?: string } } | undefined;
+  return last?.upstream?.name === upstream;
+}
 
 function get(path: string, user = alice) {
   return httpsGet(stack.gateway.url, path, { ca: stack.pki.caPem, basic: [user.login, user.password], seen });
@@ -125,6 +140,30 @@ describe('routes: private modules from Artifactory with a token minted per user'
     expect(art.storage.requests[0]?.headers.authorization).toBeUndefined();
     const all = JSON.stringify(res.headers) + res.text;
     expect(all).not.toContain(new URL(art.url).port);
+  });
+
+  it('with redirects disabled, Artifactory is asked to serve the zip itself; the storage host sees nothing', async () => {
+    await writeFile(
+      stack.policyPath,
+      POLICY.replace('upstream: artifactory\n', 'upstream: artifactory-direct\n'),
+    );
+    const reloaded = Date.now() + 3_000;
+    while (
+      !(await get('/_modgate/status')).text.includes('"last_error": null') ||
+      !(await routeIs('artifactory-direct'))
+    ) {
+      if (Date.now() > reloaded) throw new Error('policy not reloaded');
+      await delay(50);
+    }
+    art.clear();
+    const res = await get(`/${SECRET_MODULE}/@v/v0.1.0.zip`);
+    expect(res.status).toBe(200);
+    expect(art.storage.requests).toEqual([]);
+    const zipRequest = art.requests.find((r) => r.path.endsWith('.zip'));
+    expect(zipRequest?.headers['x-jfrog-download-redirect-to']).toBe('None');
+    expect(zipRequest?.status).toBe(200);
+    await writeFile(stack.policyPath, POLICY);
+    while (!(await routeIs('artifactory'))) await delay(50);
   });
 
   it('a team-b user is refused by Artifactory’s scope, and modgate says so', async () => {

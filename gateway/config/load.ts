@@ -81,6 +81,9 @@ function crossCheck(config: GatewayConfigFile, lineOf: LineOf): YamlProblem[] {
     if (up.kind === 'athens' && (up.username === undefined) !== (up.password === undefined)) {
       at(['upstreams', name], 'username and password go together');
     }
+    if ((up.client_cert === undefined) !== (up.client_key === undefined)) {
+      at(['upstreams', name], 'client_cert and client_key go together');
+    }
     if (up.credential !== undefined && !(up.credential in config.credentials)) {
       at(
         ['upstreams', name, 'credential'],
@@ -255,8 +258,17 @@ function remoteUpstream(
         : undefined,
     credential: up.credential,
     timeoutMs: up.timeout,
+    connectTimeoutMs: up.connect_timeout,
+    idleTimeoutMs: up.idle_timeout ?? up.timeout,
     maxSockets: up.max_sockets,
     ca: up.ca === undefined ? undefined : secret(up.ca, ['upstreams', name, 'ca']),
+    clientCert:
+      up.client_cert === undefined || up.client_key === undefined
+        ? undefined
+        : {
+            cert: secret(up.client_cert, ['upstreams', name, 'client_cert']),
+            key: secret(up.client_key, ['upstreams', name, 'client_key']),
+          },
     redirects: up.kind === 'artifactory' ? up.redirects : 'follow',
     breaker: {
       failures: up.circuit_breaker.failures,

@@ -20,6 +20,8 @@ export const DEFAULT_LDAP_TIMEOUT = '5s';
 export const DEFAULT_LDAP_POOL_SIZE = 4;
 /** Default time an upstream may stay silent (before headers or mid-body) before modgate gives up with 504. */
 export const DEFAULT_UPSTREAM_TIMEOUT = '30s';
+/** Default time to connect to an upstream. */
+export const DEFAULT_UPSTREAM_CONNECT_TIMEOUT = '5s';
 /** Default keep-alive pool size per upstream (sockets). */
 export const DEFAULT_UPSTREAM_MAX_SOCKETS = 64;
 
@@ -111,7 +113,15 @@ const breakerSchema = z.strictObject({
 
 /** What every remote GOPROXY upstream (Athens, Artifactory) shares. */
 const remoteFields = {
+  /** Time to the first byte of the answer. */
   timeout: durationMs.prefault(DEFAULT_UPSTREAM_TIMEOUT),
+  /** Time to establish the TCP (and TLS) connection. */
+  connect_timeout: durationMs.prefault(DEFAULT_UPSTREAM_CONNECT_TIMEOUT),
+  /** Longest silence in the middle of a body; default: `timeout`. */
+  idle_timeout: durationMs.optional(),
+  /** Client certificate and key (PEM) for upstreams that require mutual TLS. */
+  client_cert: secretRef.optional(),
+  client_key: secretRef.optional(),
   max_sockets: z.int().min(1).default(DEFAULT_UPSTREAM_MAX_SOCKETS),
   /** Extra CA bundle (PEM) trusted for this upstream, besides the system roots. */
   ca: secretRef.optional(),

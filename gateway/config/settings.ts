@@ -65,10 +65,16 @@ export interface RemoteUpstreamSettings {
   readonly basicAuth: { readonly username: string; readonly password: string } | undefined;
   /** Name of the credential used when a route names none. */
   readonly credential: string | undefined;
+  /** Time to the first byte of the answer. */
   readonly timeoutMs: number;
+  readonly connectTimeoutMs: number;
+  /** Longest silence mid-body. */
+  readonly idleTimeoutMs: number;
   readonly maxSockets: number;
   /** Extra CA certificates (PEM) trusted besides the system roots. */
   readonly ca: string | undefined;
+  /** Client certificate and key (PEM) for mutual TLS. */
+  readonly clientCert: { readonly cert: string; readonly key: string } | undefined;
   /** Artifactory only: `disable` sends `X-JFrog-Download-Redirect-To: None`. */
   readonly redirects: 'follow' | 'disable';
   readonly breaker: {

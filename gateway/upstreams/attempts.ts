@@ -1,5 +1,6 @@
 import type { ClientRequest, IncomingMessage, ServerResponse } from 'node:http';
-import type { ModgateError } from '../../core/errors.ts';
+import type { Socket } from 'node:net';
+import { ModgateError } from '../../core/errors.ts';
 import type { RequestContext } from '../context.ts';
 import type { GoproxyRequest } from '../goproxy-path.ts';
 
@@ -11,6 +12,7 @@ export interface Attempt {
   readonly resolve: () => void;
   readonly reject: (err: ModgateError) => void;
   readonly timeoutMs: number;
+  readonly idleTimeoutMs: number;
   readonly makeTimeoutError: () => ModgateError;
   proxyReq: ClientRequest | undefined;
   timer: NodeJS.Timeout | undefined;
@@ -34,11 +36,13 @@ export class Attempts {
     base: Pick<Attempt, 'ctx' | 'request' | 'resolve' | 'reject'>,
     timeoutMs: number,
     makeTimeoutError: () => ModgateError,
+    idleTimeoutMs: number = timeoutMs,
   ): Attempt {
     const attempt: Attempt = {
       ...base,
       res,
       timeoutMs,
+      idleTimeoutMs,
       makeTimeoutError,
       proxyReq: undefined,
       timer: undefined,
@@ -57,17 +61,39 @@ export class Attempts {
     return attempt && !attempt.settled ? attempt : undefined;
   }
 
-  /** The outgoing request got its socket. A late socket for a finished attempt is dropped. */
-  attach(req: IncomingMessage, proxyReq: ClientRequest): void {
+  /**
+   * The outgoing request got its socket. A late socket for a finished attempt
+   * is dropped. A new connection must be established within `connectTimeoutMs`.
+   */
+  attach(req: IncomingMessage, proxyReq: ClientRequest, connectTimeoutMs: number, upstream: string): void {
     const attempt = this.get(req);
-    if (attempt) attempt.proxyReq = proxyReq;
-    else proxyReq.destroy();
+    if (!attempt) {
+      proxyReq.destroy();
+      return;
+    }
+    attempt.proxyReq = proxyReq;
+    const watch = (socket: Socket) => {
+      if (!socket.connecting) return;
+      const timer = setTimeout(() => {
+        const err = new ModgateError(
+          'upstream.unreachable',
+          `upstream ${upstream} did not accept a connection within ${connectTimeoutMs} ms`,
+        );
+        proxyReq.destroy();
+        this.fail(attempt, err);
+      }, connectTimeoutMs);
+      socket.once('connect', () => clearTimeout(timer));
+      socket.once('close', () => clearTimeout(timer));
+    };
+    // The proxy library may hand the request over before or after it has a socket.
+    if (proxyReq.socket) watch(proxyReq.socket);
+    else proxyReq.once('socket', watch);
   }
 
   /** Headers arrived: the first-byte timer stops, the idle timer starts. */
   responded(attempt: Attempt): void {
     clearTimeout(attempt.timer);
-    attempt.proxyReq?.setTimeout(attempt.timeoutMs, () => this.#timeOut(attempt));
+    attempt.proxyReq?.setTimeout(attempt.idleTimeoutMs, () => this.#timeOut(attempt));
   }
 
   succeed(attempt: Attempt): void {

@@ -55,10 +55,13 @@ export class RemoteUpstream implements Upstream {
         ? new HttpsAgent({
             ...agentOptions,
             ca: settings.ca === undefined ? undefined : [...rootCertificates, settings.ca],
+            ...settings.clientCert,
           })
         : new HttpAgent(agentOptions);
     this.#foreignAgents = { 'http:': new HttpAgent(agentOptions), 'https:': new HttpsAgent(agentOptions) };
-    this.#proxy.on('proxyReq', (proxyReq, req) => this.#attempts.attach(req, proxyReq));
+    this.#proxy.on('proxyReq', (proxyReq, req) =>
+      this.#attempts.attach(req, proxyReq, settings.connectTimeoutMs, settings.name),
+    );
     this.#proxy.on('proxyRes', (proxyRes, req, res) => {
       const attempt = this.#attempts.get(req);
       if (attempt) this.#respond(attempt, proxyRes, res);
@@ -80,6 +83,7 @@ export class RemoteUpstream implements Upstream {
         { ctx, request, resolve, reject },
         this.#settings.timeoutMs,
         () => timeoutError(this.name, this.#settings.timeoutMs),
+        this.#settings.idleTimeoutMs,
       );
       // http-proxy copies req.headers into the upstream request; replace them with
       // the allowlisted set first, so no client header (Authorization, Cookie, ...)

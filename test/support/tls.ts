@@ -50,7 +50,8 @@ async function openssl(args: string[], cwd: string): Promise<void> {
 /**
  * Creates, under `dir`, a fresh CA (EC P-256, self-signed, CA:TRUE) and a
  * server certificate signed by it with SANs `localhost`, `127.0.0.1` and
- * `::1`, key usage digitalSignature and EKU serverAuth, as Go's crypto/x509
+ * `::1`, key usage digitalSignature and EKU serverAuth (and clientAuth, so tests
+ * can also present it as a client certificate), as Go's crypto/x509
  * verifier requires (RFC 5280 §4.2.1.6 for the SANs).
  */
 export async function makeTestPki(dir: string): Promise<TestPki> {
@@ -93,7 +94,7 @@ export async function makeTestPki(dir: string): Promise<TestPki> {
     [
       'basicConstraints=critical,CA:FALSE',
       'keyUsage=critical,digitalSignature',
-      'extendedKeyUsage=serverAuth',
+      'extendedKeyUsage=serverAuth,clientAuth',
       `subjectAltName=${SERVER_SANS}`,
       '',
     ].join('\n'),
