@@ -1,0 +1,256 @@
+/**
+ * A real OpenID Provider (npm `oidc-provider`, a certified OP) on loopback
+ * http, for the JWT, introspection and (later) login tests.
+ *
+ * What it serves: discovery, JWKS (with key rotation: `rotateKey()` adds a
+ * new ES256 key and makes it the signing key, the old one stays published),
+ * client credentials for CI workloads, resource indicators (a client
+ * credentials grant with `resource=RESOURCE` yields a JWT access token whose
+ * `aud` is the resource), RFC 7662 introspection and RFC 7009 revocation.
+ *
+ * `signJwt` mints tokens with the IdP's own current signing key, for claims
+ * the provider would only issue through flows not built yet (a user `sub`,
+ * `preferred_username`) and for the negative cases (expired, wrong `aud`).
+ * Every request is counted by path, so tests can bound JWKS fetches.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { exportJWK, generateKeyPair, importJWK, type JWK, type JWTPayload, SignJWT } from 'jose';
+// @ts-expect-error -- oidc-provider ships no types (@types/oidc-provider is not a dependency); see OidcProvider below.
+import ProviderModule from 'oidc-provider';
+import { LOOPBACK_V4 } from './ports.ts';
+
+/** The slice of the oidc-provider API this harness uses. */
+interface OidcProvider {
+  callback(): (req: IncomingMessage, res: ServerResponse) => void;
+  proxy: boolean;
+}
+type ProviderConstructor = new (issuer: string, configuration: Record<string, unknown>) => OidcProvider;
+const Provider = ProviderModule as ProviderConstructor;
+
+/** The resource (audience) the gateway stands for; client credentials for it yield JWT access tokens. */
+export const RESOURCE = 'https://goproxy.test';
+/** The scope the gateway's resource server accepts. */
+export const RESOURCE_SCOPE = 'goproxy:read';
+/** Lifetime of access tokens the provider issues (seconds). */
+export const ACCESS_TOKEN_TTL_S = 600;
+/** The signing algorithm of the provider's keys. */
+export const SIGNING_ALG = 'ES256';
+
+/** A confidential client of the provider. */
+export interface TestClient {
+  readonly id: string;
+  readonly secret: string;
+}
+
+/** The clients the provider knows. */
+export const CLIENTS = {
+  /** A CI workload: client credentials, its tokens' `sub` is the client id. */
+  ci: { id: 'ci-runner', secret: 'ci-runner-secret-9f2' },
+  /** modgate itself, authenticating to the introspection endpoint. */
+  modgate: { id: 'modgate', secret: 'modgate-client-secret-4kq' },
+} as const satisfies Record<string, TestClient>;
+
+/** Token endpoint response of a successful grant. */
+export interface TokenResponse {
+  readonly access_token: string;
+  readonly token_type: string;
+  readonly expires_in: number;
+  readonly scope?: string;
+}
+
+interface SigningKey {
+  readonly kid: string;
+  /** Private JWK (with `kid`, `alg`, `use`) as the provider takes it. */
+  readonly jwk: JWK;
+}
+
+async function newSigningKey(index: number): Promise<SigningKey> {
+  const { privateKey } = await generateKeyPair(SIGNING_ALG, { extractable: true });
+  const jwk = await exportJWK(privateKey);
+  const kid = `test-key-${index}-${Date.now().toString(36)}`;
+  return { kid, jwk: { ...jwk, kid, alg: SIGNING_ALG, use: 'sig' } };
+}
+
+/** A running provider; `close()` it in `afterAll`. */
+export class TestIdp {
+  readonly issuer: string;
+  readonly #server: Server;
+  /** Newest first: the first key signs, all are published. */
+  #keys: SigningKey[];
+  #provider: OidcProvider;
+  #handler: (req: IncomingMessage, res: ServerResponse) => void;
+  readonly #hits = new Map<string, number>();
+
+  private constructor(server: Server, issuer: string, keys: SigningKey[]) {
+    this.#server = server;
+    this.issuer = issuer;
+    this.#keys = keys;
+    this.#provider = buildProvider(issuer, keys);
+    this.#handler = this.#provider.callback();
+  }
+
+  /** Starts a provider on 127.0.0.1 (a free port). */
+  static async start(): Promise<TestIdp> {
+    let idp: TestIdp | undefined;
+    const server = createServer((req, res) => {
+      if (idp === undefined) {
+        res.statusCode = 503;
+        res.end();
+        return;
+      }
+      idp.#serve(req, res);
+    });
+    await new Promise<void>((resolve) => server.listen(0, LOOPBACK_V4, resolve));
+    const { port } = server.address() as AddressInfo;
+    idp = new TestIdp(server, `http://${LOOPBACK_V4}:${port}`, [await newSigningKey(0)]);
+    return idp;
+  }
+
+  #serve(req: IncomingMessage, res: ServerResponse): void {
+    const path = new URL(req.url ?? '/', this.issuer).pathname;
+    this.#hits.set(path, (this.#hits.get(path) ?? 0) + 1);
+    this.#handler(req, res);
+  }
+
+  /** The JWKS endpoint URL (as discovery announces it). */
+  get jwksUri(): string {
+    return `${this.issuer}/jwks`;
+  }
+
+  /** Requests served for `path` (e.g. `/jwks`, `/token/introspection`) so far. */
+  hits(path: string): number {
+    return this.#hits.get(path) ?? 0;
+  }
+
+  /** JWKS fetches served so far. */
+  jwksFetches(): number {
+    return this.hits('/jwks');
+  }
+
+  /** `kid` of the key that signs now. */
+  get currentKid(): string {
+    return this.#keys[0]!.kid;
+  }
+
+  /**
+   * Adds a new signing key and makes it current; older keys stay in the JWKS
+   * (the usual rollover). Returns the new `kid`. Tokens and grants issued
+   * before survive: the in-memory adapter is shared across provider instances.
+   */
+  async rotateKey(): Promise<string> {
+    const key = await newSigningKey(this.#keys.length);
+    this.#keys = [key, ...this.#keys];
+    this.#provider = buildProvider(this.issuer, this.#keys);
+    this.#handler = this.#provider.callback();
+    return key.kid;
+  }
+
+  /** A client credentials grant (RFC 6749 §4.4), client_secret_basic; `resource` asks for a JWT access token. */
+  async clientCredentials(
+    client: TestClient = CLIENTS.ci,
+    options: { resource?: string; scope?: string } = {},
+  ): Promise<TokenResponse> {
+    const body = new URLSearchParams({ grant_type: 'client_credentials' });
+    if (options.resource !== undefined) body.set('resource', options.resource);
+    if (options.scope !== undefined) body.set('scope', options.scope);
+    const res = await fetch(`${this.issuer}/token`, {
+      method: 'POST',
+      headers: { authorization: basicAuth(client), 'content-type': 'application/x-www-form-urlencoded' },
+      body,
+    });
+    const json = (await res.json()) as TokenResponse & { error?: string; error_description?: string };
+    if (!res.ok) throw new Error(`token endpoint ${res.status}: ${json.error} ${json.error_description ?? ''}`);
+    return json;
+  }
+
+  /** Revokes a token at the provider (RFC 7009). */
+  async revoke(token: string, client: TestClient = CLIENTS.ci): Promise<void> {
+    const res = await fetch(`${this.issuer}/token/revocation`, {
+      method: 'POST',
+      headers: { authorization: basicAuth(client), 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ token }),
+    });
+    if (!res.ok) throw new Error(`revocation endpoint ${res.status}: ${await res.text()}`);
+  }
+
+  /**
+   * Signs a JWT with the provider's current key (or the key `kid`), with
+   * `iss` = this issuer, `iat` = now and `exp` = now + 5 minutes unless the
+   * claims say otherwise. `header` overrides protected header fields.
+   */
+  async signJwt(claims: JWTPayload, options: { kid?: string; header?: Record<string, unknown> } = {}) {
+    const key = options.kid === undefined ? this.#keys[0]! : this.#keys.find((k) => k.kid === options.kid);
+    if (key === undefined) throw new Error(`no key ${options.kid}`);
+    const now = Math.floor(Date.now() / 1000);
+    return new SignJWT({ iss: this.issuer, iat: now, exp: now + 300, ...claims })
+      .setProtectedHeader({ alg: SIGNING_ALG, kid: key.kid, typ: 'JWT', ...options.header })
+      .sign(await importJWK(key.jwk, SIGNING_ALG));
+  }
+
+  /** Public JWK of the current signing key (for forging tests: HS256 with the public key as secret). */
+  publicJwk(): JWK {
+    const { d: _d, ...pub } = this.#keys[0]!.jwk;
+    return pub;
+  }
+
+  async close(): Promise<void> {
+    this.#server.closeAllConnections();
+    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+  }
+}
+
+function basicAuth(client: TestClient): string {
+  const encode = (s: string) => encodeURIComponent(s);
+  return `Basic ${Buffer.from(`${encode(client.id)}:${encode(client.secret)}`).toString('base64')}`;
+}
+
+function buildProvider(issuer: string, keys: readonly SigningKey[]): OidcProvider {
+  const provider = new Provider(issuer, {
+    clients: [
+      {
+        client_id: CLIENTS.ci.id,
+        client_secret: CLIENTS.ci.secret,
+        grant_types: ['client_credentials'],
+        response_types: [],
+        redirect_uris: [],
+        id_token_signed_response_alg: SIGNING_ALG,
+        scope: RESOURCE_SCOPE,
+      },
+      {
+        client_id: CLIENTS.modgate.id,
+        client_secret: CLIENTS.modgate.secret,
+        grant_types: ['client_credentials'],
+        response_types: [],
+        redirect_uris: [],
+        id_token_signed_response_alg: SIGNING_ALG,
+      },
+    ],
+    jwks: { keys: keys.map((k) => k.jwk) },
+    cookies: { keys: ['test-cookie-key-not-secret'] },
+    scopes: ['openid', RESOURCE_SCOPE],
+    features: {
+      devInteractions: { enabled: false },
+      clientCredentials: { enabled: true },
+      introspection: { enabled: true },
+      revocation: { enabled: true },
+      resourceIndicators: {
+        enabled: true,
+        defaultResource: async () => undefined,
+        useGrantedResource: async () => true,
+        getResourceServerInfo: async (_ctx: unknown, resourceIndicator: string) => {
+          if (resourceIndicator !== RESOURCE) throw new Error(`unknown resource ${resourceIndicator}`);
+          return {
+            scope: RESOURCE_SCOPE,
+            audience: RESOURCE,
+            accessTokenTTL: ACCESS_TOKEN_TTL_S,
+            accessTokenFormat: 'jwt',
+            jwt: { sign: { alg: SIGNING_ALG } },
+          };
+        },
+      },
+    },
+    ttl: { ClientCredentials: ACCESS_TOKEN_TTL_S },
+  });
+  return provider;
+}
