@@ -1,7 +1,8 @@
-import { ModgateError } from '../core/errors.ts';
+import { isModgateError, ModgateError } from '../core/errors.ts';
 import { parseBasic, schemeOf } from './basic.ts';
-import type { Directory, DirectoryUser } from './directory.ts';
+import { type Directory, type DirectoryUser, INVALID_CREDENTIALS } from './directory.ts';
 import type { Identity } from './identity.ts';
+import { NegativeCache } from './negative-cache.ts';
 import { type SharedCache, VerifiedCache } from './verified-cache.ts';
 
 export interface AuthenticatorOptions {
@@ -12,6 +13,8 @@ export interface AuthenticatorOptions {
   readonly cacheKey: string | undefined;
   /** A cache shared by every gateway process (needs the same `cacheKey` in each). */
   readonly sharedCache?: SharedCache;
+  /** How long a rejected credential is rejected without asking the directory again (ms); 0 = off. */
+  readonly negativeTtlMs?: number;
   /** Refuses revoked users, however they authenticated. */
   readonly revocations?: RevocationCheck;
 }
@@ -36,6 +39,7 @@ export class Authenticator {
   readonly #cache: VerifiedCache<DirectoryUser>;
 
   readonly #revocations: RevocationCheck | undefined;
+  readonly #rejected: NegativeCache;
 
   constructor(options: AuthenticatorOptions) {
     this.#directory = options.directory;
@@ -51,6 +55,11 @@ export class Authenticator {
       },
     });
     this.#revocations?.onRevoke((user) => this.#cache.deleteWhere((u) => u.name === user));
+    this.#rejected = new NegativeCache(
+      options.negativeTtlMs ?? 0,
+      options.cacheMaxEntries,
+      options.sharedCache,
+    );
   }
 
   /** Authenticates an Authorization header value (undefined when the request had none). */
@@ -66,11 +75,18 @@ export class Authenticator {
     }
     const { username, password } = parseBasic(authorization);
     const key = this.#cache.keyOf('basic', username, password);
-    const user = await this.#cache.getOrVerify(key, async () => {
-      const verified = await this.#directory.verifyPassword(username, password);
-      await this.#revocations?.assertNotRevokedShared(verified.name);
-      return verified;
-    });
+    if (await this.#rejected.has(key))
+      throw new ModgateError('auth.invalid_credentials', INVALID_CREDENTIALS);
+    const user = await this.#cache
+      .getOrVerify(key, async () => {
+        const verified = await this.#directory.verifyPassword(username, password);
+        await this.#revocations?.assertNotRevokedShared(verified.name);
+        return verified;
+      })
+      .catch(async (err: unknown) => {
+        if (isModgateError(err, 'auth.invalid_credentials')) await this.#rejected.add(key);
+        throw err;
+      });
     this.#revocations?.assertNotRevoked(user.name);
     return { user: user.name, groups: user.groups, method: 'basic' };
   }

@@ -161,6 +161,22 @@ describe('credentials at the upstream boundary', () => {
 });
 
 describe('directory cost', () => {
+  it('a wrong password retried eight times costs one LDAP bind (negative cache)', async () => {
+    const user = USERS.erin;
+    const failedBinds = async () =>
+      (await stack.slapd!.binds()).filter((b) => b.err !== 0 && b.dn.toLowerCase() === user.dn.toLowerCase()).length;
+    const before = await failedBinds();
+    for (let i = 0; i < 8; i++) {
+      const res = await httpsGet(stack.gateway.url, '/example.com/hello/@v/v1.1.0.info', {
+        ca: stack.pki.caPem,
+        basic: [user.name, 'not-her-password'],
+        seen,
+      });
+      expect(res.status).toBe(401);
+    }
+    expect((await failedBinds()) - before).toBe(1);
+  });
+
   it('fifty requests from one user cost one LDAP bind', async () => {
     const user = USERS.bob;
     const before = await stack.slapd!.countBinds(user.dn);

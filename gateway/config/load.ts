@@ -166,6 +166,7 @@ function resolveSettings(config: GatewayConfigFile, baseDir: string, report: Rep
       realm: config.auth.realm,
       cacheTtlMs: config.auth.cache_ttl,
       cacheMaxEntries: config.auth.cache_max_entries,
+      negativeTtlMs: config.auth.negative_cache_ttl,
       cacheKey:
         config.auth.cache_key === undefined
           ? undefined

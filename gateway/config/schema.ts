@@ -12,6 +12,8 @@ import { stateConfigSchema } from '../state/config.ts';
 export const DEFAULT_PORT = 8443;
 /** Default lifetime of a verified credential in the auth cache. */
 export const DEFAULT_AUTH_CACHE_TTL = '5m';
+/** Default time a rejected credential is rejected without a directory call. */
+export const DEFAULT_AUTH_NEGATIVE_CACHE_TTL = '10s';
 /** Default maximum number of verified credentials kept in the auth cache (entries). */
 export const DEFAULT_AUTH_CACHE_MAX_ENTRIES = 10_000;
 /** Default timeout for one LDAP operation, connect included. */
@@ -99,6 +101,8 @@ const authSchema = z.strictObject({
     .default('modgate'),
   cache_ttl: durationMs.prefault(DEFAULT_AUTH_CACHE_TTL),
   cache_max_entries: z.int().min(0).default(DEFAULT_AUTH_CACHE_MAX_ENTRIES),
+  /** A rejected credential is rejected this long without asking the directory again; 0s = off. */
+  negative_cache_ttl: durationMs.prefault(DEFAULT_AUTH_NEGATIVE_CACHE_TTL),
   /** HMAC key for cache keys; random per process when absent. */
   cache_key: secretRef.optional(),
 });

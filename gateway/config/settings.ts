@@ -31,6 +31,7 @@ export interface GatewaySettings {
     readonly realm: string;
     readonly cacheTtlMs: number;
     readonly cacheMaxEntries: number;
+    readonly negativeTtlMs: number;
     readonly cacheKey: string | undefined;
   };
   readonly upstreams: Readonly<Record<string, UpstreamSettings>>;

@@ -1,0 +1,157 @@
+/**
+ * RFC 7662 token introspection for opaque access tokens, with
+ * `openid-client` (client authentication with modgate's client id and
+ * secret). Answers are cached by SHA-256 of the token until the token's
+ * `exp`, but at most `cacheMaxTtlMs` (so a revocation at the IdP takes
+ * effect within that time) and in at most `maxEntries` entries. Inactive
+ * tokens are cached briefly too, so garbage tokens cannot make modgate
+ * hammer the IdP.
+ */
+import { createHash } from 'node:crypto';
+import * as oidc from 'openid-client';
+import { ModgateError } from '../core/errors.ts';
+
+/** Longest time an active answer is reused, whatever the token's `exp` (milliseconds). */
+export const DEFAULT_INTROSPECTION_CACHE_MAX_TTL_MS = 300_000;
+/** How long an inactive answer is reused (milliseconds). */
+export const INACTIVE_CACHE_TTL_MS = 10_000;
+/** Most cached answers; the oldest go first. */
+export const DEFAULT_INTROSPECTION_CACHE_ENTRIES = 10_000;
+/** Timeout of one discovery or introspection request (milliseconds). */
+export const DEFAULT_INTROSPECTION_TIMEOUT_MS = 5_000;
+
+/** Reasons a client sees. */
+export const INTROSPECTION_REASONS = {
+  inactive: 'token is not active',
+  unavailable: 'identity provider is unavailable',
+} as const;
+
+export interface IntrospectionOptions {
+  /** Issuer to discover (`/.well-known/openid-configuration`, else RFC 8414 metadata). */
+  readonly issuer: string;
+  readonly clientId: string;
+  readonly clientSecret: string;
+  readonly cacheMaxTtlMs?: number | undefined;
+  readonly maxEntries?: number | undefined;
+  readonly timeoutMs?: number | undefined;
+  /** Allow `http:` endpoints. Unsafe outside tests. */
+  readonly allowInsecureHttp?: boolean | undefined;
+  readonly now?: (() => number) | undefined;
+}
+
+/** An active token as the IdP described it (RFC 7662 §2.2). */
+export interface IntrospectedToken {
+  readonly subject: string | undefined;
+  /** RFC 7662 `username`, when the IdP gives one. */
+  readonly username: string | undefined;
+  readonly clientId: string | undefined;
+  readonly scope: string | undefined;
+  /** `exp` in milliseconds since the epoch, if the IdP gave one. */
+  readonly expiresAtMs: number | undefined;
+  /** Every member of the response, for claim mapping. */
+  readonly claims: Readonly<Record<string, unknown>>;
+}
+
+type Entry = { readonly token: IntrospectedToken | undefined; readonly until: number };
+
+/** Introspects opaque tokens at one IdP, with a cache. */
+export class TokenIntrospector {
+  readonly #options: IntrospectionOptions;
+  readonly #now: () => number;
+  readonly #cache = new Map<string, Entry>();
+  readonly #inFlight = new Map<string, Promise<Entry>>();
+  #config: Promise<oidc.Configuration> | undefined;
+
+  constructor(options: IntrospectionOptions) {
+    this.#options = options;
+    this.#now = options.now ?? Date.now;
+  }
+
+  /**
+   * The active token's description. Throws `auth.invalid_credentials`
+   * (inactive, unknown, revoked or expired token) or
+   * `auth.directory_unavailable` (the IdP could not answer).
+   */
+  async introspect(token: string): Promise<IntrospectedToken> {
+    const key = createHash('sha256').update(token).digest('hex');
+    let entry = this.#cache.get(key);
+    if (entry !== undefined && entry.until <= this.#now()) {
+      this.#cache.delete(key);
+      entry = undefined;
+    }
+    if (entry === undefined) {
+      let pending = this.#inFlight.get(key);
+      if (pending === undefined) {
+        pending = this.#ask(token).finally(() => this.#inFlight.delete(key));
+        this.#inFlight.set(key, pending);
+      }
+      entry = await pending;
+      this.#remember(key, entry);
+    }
+    if (entry.token === undefined) {
+      throw new ModgateError('auth.invalid_credentials', INTROSPECTION_REASONS.inactive);
+    }
+    return entry.token;
+  }
+
+  async #ask(token: string): Promise<Entry> {
+    let response: oidc.IntrospectionResponse;
+    try {
+      response = await oidc.tokenIntrospection(await this.#configuration(), token);
+    } catch (cause) {
+      this.#config = undefined;
+      throw new ModgateError('auth.directory_unavailable', INTROSPECTION_REASONS.unavailable, {
+        cause,
+        detail: { issuer: this.#options.issuer },
+      });
+    }
+    const now = this.#now();
+    const expiresAtMs = typeof response.exp === 'number' ? response.exp * 1000 : undefined;
+    if (response.active !== true || (expiresAtMs !== undefined && expiresAtMs <= now)) {
+      return { token: undefined, until: now + INACTIVE_CACHE_TTL_MS };
+    }
+    const maxTtl = this.#options.cacheMaxTtlMs ?? DEFAULT_INTROSPECTION_CACHE_MAX_TTL_MS;
+    const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
+    return {
+      token: {
+        subject: str(response.sub),
+        username: str(response.username),
+        clientId: str(response.client_id),
+        scope: str(response.scope),
+        expiresAtMs,
+        claims: { ...response },
+      },
+      until: Math.min(now + maxTtl, expiresAtMs ?? Number.POSITIVE_INFINITY),
+    };
+  }
+
+  #remember(key: string, entry: Entry): void {
+    const max = this.#options.maxEntries ?? DEFAULT_INTROSPECTION_CACHE_ENTRIES;
+    this.#cache.delete(key);
+    this.#cache.set(key, entry);
+    while (this.#cache.size > max) {
+      const oldest = this.#cache.keys().next().value;
+      if (oldest === undefined) break;
+      this.#cache.delete(oldest);
+    }
+  }
+
+  /** Cached answers now held (for tests and metrics). */
+  get cacheSize(): number {
+    return this.#cache.size;
+  }
+
+  #configuration(): Promise<oidc.Configuration> {
+    this.#config ??= oidc.discovery(
+      new URL(this.#options.issuer),
+      this.#options.clientId,
+      this.#options.clientSecret,
+      undefined,
+      {
+        timeout: Math.ceil((this.#options.timeoutMs ?? DEFAULT_INTROSPECTION_TIMEOUT_MS) / 1000),
+        ...(this.#options.allowInsecureHttp === true ? { execute: [oidc.allowInsecureRequests] } : {}),
+      },
+    );
+    return this.#config;
+  }
+}

@@ -1,0 +1,62 @@
+/**
+ * Recognises which kind of credential an `Authorization` header carries, so
+ * the authenticator picks one verifier instead of trying each in turn.
+ * The go command sends tokens mostly as the Basic password (netrc), so a
+ * Basic password is inspected too.
+ */
+import { MAX_AUTHORIZATION_BYTES, parseBasic } from '../basic.ts';
+import { isJwtShaped, isPatShaped } from '../pat/token-format.ts';
+
+/** The kinds of credential modgate distinguishes. */
+export type CredentialKind =
+  | 'missing'
+  | 'basic-password'
+  | 'basic-jwt'
+  | 'basic-pat'
+  | 'bearer-jwt'
+  | 'bearer-pat'
+  | 'bearer-opaque'
+  | 'malformed';
+
+/** The kind, and the parts the matching verifier needs. */
+export interface CredentialShape {
+  readonly kind: CredentialKind;
+  /** Basic only: the user name (may be empty; token verifiers ignore it or compare it with the token's user). */
+  readonly username?: string;
+  /** The password or the token. */
+  readonly secret?: string;
+}
+
+/** RFC 6750 §2.1 b64token. */
+const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
+
+/** Classifies an `Authorization` header value (RFC 7235 §4.2); never throws. Basic is parsed as strictly as `parseBasic`. */
+export function credentialShape(header: string | undefined): CredentialShape {
+  if (header === undefined || header.trim() === '') return { kind: 'missing' };
+  if (header.length > MAX_AUTHORIZATION_BYTES) return { kind: 'malformed' };
+  const match = /^([A-Za-z][A-Za-z0-9!#$%&'*+.^_`|~-]*) +(\S+) *$/.exec(header);
+  if (match === null) return { kind: 'malformed' };
+  const scheme = match[1]!.toLowerCase();
+  const value = match[2]!;
+  if (scheme === 'basic') return basicShape(header);
+  if (scheme === 'bearer') {
+    if (!B64TOKEN.test(value)) return { kind: 'malformed' };
+    if (isPatShaped(value)) return { kind: 'bearer-pat', secret: value };
+    if (isJwtShaped(value)) return { kind: 'bearer-jwt', secret: value };
+    return { kind: 'bearer-opaque', secret: value };
+  }
+  return { kind: 'malformed' };
+}
+
+function basicShape(header: string): CredentialShape {
+  let parsed: { username: string; password: string };
+  try {
+    parsed = parseBasic(header);
+  } catch {
+    return { kind: 'malformed' };
+  }
+  const { username, password: secret } = parsed;
+  if (isPatShaped(secret)) return { kind: 'basic-pat', username, secret };
+  if (isJwtShaped(secret)) return { kind: 'basic-jwt', username, secret };
+  return { kind: 'basic-password', username, secret };
+}
