@@ -2,6 +2,7 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom
 import type { Directory } from '../auth/directory.ts';
 import { isModgateError } from '../core/errors.ts';
 import type { RequestContext } from './context.ts';
+import type { StateStore } from './state/store.ts';
 
 /** Latency buckets for requests and dependency calls (seconds): 1 ms to 30 s. */
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
@@ -39,6 +40,13 @@ export class Metrics {
     name: 'modgate_directory_call_duration_seconds',
     help: 'Password verifications and lookups that reached the directory (LDAP or users file), by result.',
     labelNames: ['directory', 'operation', 'result'] as const,
+    buckets: LATENCY_BUCKETS,
+    registers: [this.registry],
+  });
+  readonly #stateCalls = new Histogram({
+    name: 'modgate_state_call_duration_seconds',
+    help: 'Calls to the state store (Redis or in-process) by operation.',
+    labelNames: ['store', 'operation'] as const,
     buckets: LATENCY_BUCKETS,
     registers: [this.registry],
   });
@@ -95,6 +103,32 @@ export class Metrics {
 
   ready(ok: boolean): void {
     this.#ready.set(ok ? 1 : 0);
+  }
+
+  /** Wraps a state store so its calls are timed (they never reject: the store falls back by itself). */
+  instrumentStore(store: StateStore): StateStore {
+    const timed =
+      <A extends unknown[], T>(operation: string, call: (...args: A) => Promise<T>) =>
+      async (...args: A): Promise<T> => {
+        const end = this.#stateCalls.startTimer({ store: store.kind, operation });
+        try {
+          return await call(...args);
+        } finally {
+          end();
+        }
+      };
+    return {
+      kind: store.kind,
+      get: timed('get', (k) => store.get(k)),
+      set: timed('set', (k, v, ttl) => store.set(k, v, ttl)),
+      delete: timed('delete', (k) => store.delete(k)),
+      incrementWindow: timed('increment_window', (k, w) => store.incrementWindow(k, w)),
+      acquire: timed('acquire', (k, l, ttl) => store.acquire(k, l, ttl)),
+      publish: timed('publish', (c, m) => store.publish(c, m)),
+      subscribe: (c, h, o) => store.subscribe(c, h, o),
+      health: () => store.health(),
+      close: () => store.close(),
+    };
   }
 
   /** Wraps a directory so every call that reaches it is timed and counted. */

@@ -57,7 +57,9 @@ export async function startGateway(
   const log = options.log ?? createOperationalLog(settings.log.level);
   const audit = options.audit ?? (await createAuditLog(settings.audit));
   const metrics = new Metrics();
-  const { store, sealer } = await openStateStore(settings.state, log.child({ stream: 'state' }));
+  const opened = await openStateStore(settings.state, log.child({ stream: 'state' }));
+  const store = metrics.instrumentStore(opened.store);
+  const sealer = opened.sealer;
   const revocations = await Revocations.open(store);
   const routing = buildUpstreams(
     settings,
