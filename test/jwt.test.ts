@@ -5,13 +5,13 @@ import { type CredentialKind, credentialShape } from '../auth/jwt/credential-sha
 import { JWT_REASONS } from '../auth/jwt/jose-errors.ts';
 import { globToRegExp } from '../auth/jwt/service-identity.ts';
 import {
-  type JwtVerifierOptions,
   JwtVerifier,
+  type JwtVerifierOptions,
   stripSuffix,
   TOKEN_USER_CLAIM_MISSING,
   TOKEN_USER_REJECTED,
 } from '../auth/jwt/verifier.ts';
-import { isModgateError, type ErrorCode } from '../core/errors.ts';
+import { type ErrorCode, isModgateError } from '../core/errors.ts';
 import { fixtureUsersFile, USERS } from './support/directory-fixture.ts';
 import { CLIENTS, RESOURCE, RESOURCE_SCOPE, TestIdp } from './support/oidc-provider.ts';
 
@@ -41,7 +41,10 @@ async function expectReject(promise: Promise<unknown>, code: ErrorCode, message:
     (e: unknown) => e,
   );
   expect(isModgateError(err), `expected ModgateError, got ${String(err)}`).toBe(true);
-  expect({ code: (err as { code: string }).code, message: (err as Error).message }).toEqual({ code, message });
+  expect({ code: (err as { code: string }).code, message: (err as Error).message }).toEqual({
+    code,
+    message,
+  });
 }
 
 const now = () => Math.floor(Date.now() / 1000);
@@ -51,14 +54,21 @@ describe('JwtVerifier against oidc-provider', () => {
   it('maps a valid token to the directory user with directory groups', async () => {
     const token = await idp.signJwt({ sub: 'u-1', preferred_username: 'alice', aud: RESOURCE });
     const principal = await verifier().verify(token);
-    expect(principal).toMatchObject({ user: 'alice', groups: USERS.alice.groups, kind: 'user', subject: 'u-1' });
+    expect(principal).toMatchObject({
+      user: 'alice',
+      groups: USERS.alice.groups,
+      kind: 'user',
+      subject: 'u-1',
+    });
     expect(principal.expiresAtMs).toBeGreaterThan(Date.now());
   });
 
   it('maps a configured claim and strips a domain suffix', async () => {
     const token = await idp.signJwt({ sub: 'u-2', email: 'bob@Corp.Example', aud: RESOURCE });
     const v = verifier({
-      issuers: [{ issuer: idp.issuer, audiences: [RESOURCE], userClaim: 'email', stripSuffix: '@corp.example' }],
+      issuers: [
+        { issuer: idp.issuer, audiences: [RESOURCE], userClaim: 'email', stripSuffix: '@corp.example' },
+      ],
     });
     expect((await v.verify(token)).user).toBe('bob');
     expect(stripSuffix('alice@evil.example', '@corp.example')).toBe('alice@evil.example');
@@ -78,8 +88,16 @@ describe('JwtVerifier against oidc-provider', () => {
     { name: 'wrong aud', claims: { aud: 'https://other.test' }, reason: JWT_REASONS.audience },
     { name: 'no aud', claims: {}, reason: JWT_REASONS.audience },
     { name: 'expired', claims: { aud: RESOURCE, exp: now() - 120 }, reason: JWT_REASONS.expired },
-    { name: 'nbf beyond tolerance', claims: { aud: RESOURCE, nbf: now() + 120 }, reason: JWT_REASONS.notYetValid },
-    { name: 'unknown issuer', claims: { aud: RESOURCE, iss: 'https://evil.test' }, reason: JWT_REASONS.issuer },
+    {
+      name: 'nbf beyond tolerance',
+      claims: { aud: RESOURCE, nbf: now() + 120 },
+      reason: JWT_REASONS.notYetValid,
+    },
+    {
+      name: 'unknown issuer',
+      claims: { aud: RESOURCE, iss: 'https://evil.test' },
+      reason: JWT_REASONS.issuer,
+    },
   ];
   for (const { name, claims, reason } of claimCases) {
     it(`rejects ${name}`, async () => {
@@ -89,7 +107,12 @@ describe('JwtVerifier against oidc-provider', () => {
   }
 
   it('accepts exp and nbf within the clock tolerance', async () => {
-    const token = await idp.signJwt({ preferred_username: 'alice', aud: RESOURCE, exp: now() - 5, nbf: now() + 5 });
+    const token = await idp.signJwt({
+      preferred_username: 'alice',
+      aud: RESOURCE,
+      exp: now() - 5,
+      nbf: now() + 5,
+    });
     expect((await verifier({ clockToleranceS: 30 }).verify(token)).user).toBe('alice');
     const strict = verifier({ clockToleranceS: 0 });
     await expectReject(strict.verify(token), 'auth.invalid_credentials', JWT_REASONS.notYetValid);
@@ -110,7 +133,11 @@ describe('JwtVerifier against oidc-provider', () => {
     const input = `${b64url({ alg: 'HS256', typ: 'JWT', kid: idp.currentKid })}.${b64url(payload)}`;
     const publicJwk = JSON.stringify(idp.publicJwk());
     const signature = createHmac('sha256', publicJwk).update(input).digest('base64url');
-    await expectReject(verifier().verify(`${input}.${signature}`), 'auth.invalid_credentials', JWT_REASONS.algorithm);
+    await expectReject(
+      verifier().verify(`${input}.${signature}`),
+      'auth.invalid_credentials',
+      JWT_REASONS.algorithm,
+    );
   });
 
   it('rejects a token signed by another key with the right kid', async () => {
@@ -134,9 +161,9 @@ describe('JwtVerifier against oidc-provider', () => {
 
   it('refuses HMAC or none in the configured algorithm allowlist', () => {
     for (const alg of ['HS256', 'none']) {
-      expect(() => verifier({ issuers: [{ issuer: idp.issuer, audiences: [RESOURCE], algorithms: [alg] }] })).toThrow(
-        /is not allowed/,
-      );
+      expect(() =>
+        verifier({ issuers: [{ issuer: idp.issuer, audiences: [RESOURCE], algorithms: [alg] }] }),
+      ).toThrow(/is not allowed/);
     }
     expect(() => verifier({ allowInsecureHttp: false })).toThrow(/must be https/);
   });
@@ -179,15 +206,21 @@ describe('JwtVerifier against oidc-provider', () => {
     expect(JSON.parse(Buffer.from(signedNew.split('.')[0]!, 'base64url').toString()).kid).toBe(newKid);
     expect((await v.verify(signedNew)).user).toBe('bob');
     // The old key is still published: its tokens still verify.
-    expect((await v.verify(await idp.signJwt({ preferred_username: 'alice', aud: RESOURCE }, { kid: oldKid }))).user).toBe(
-      'alice',
-    );
+    expect(
+      (await v.verify(await idp.signJwt({ preferred_username: 'alice', aud: RESOURCE }, { kid: oldKid })))
+        .user,
+    ).toBe('alice');
   });
 
   it('maps a client-credentials workload token to a service identity without a directory user', async () => {
-    const { access_token } = await idp.clientCredentials(CLIENTS.ci, { resource: RESOURCE, scope: RESOURCE_SCOPE });
+    const { access_token } = await idp.clientCredentials(CLIENTS.ci, {
+      resource: RESOURCE,
+      scope: RESOURCE_SCOPE,
+    });
     const v = verifier({
-      serviceIdentities: [{ issuer: idp.issuer, subject: 'ci-*', name: 'ci-bot', groups: ['team-a', 'ci', 'ci'] }],
+      serviceIdentities: [
+        { issuer: idp.issuer, subject: 'ci-*', name: 'ci-bot', groups: ['team-a', 'ci', 'ci'] },
+      ],
     });
     expect(await v.verify(access_token)).toMatchObject({
       user: 'ci-bot',
@@ -197,15 +230,17 @@ describe('JwtVerifier against oidc-provider', () => {
     });
     // Without a service identity the client id is no directory user.
     await expectReject(
-      verifier({ issuers: [{ issuer: idp.issuer, audiences: [RESOURCE], userClaim: 'sub' }] }).verify(access_token),
+      verifier({ issuers: [{ issuer: idp.issuer, audiences: [RESOURCE], userClaim: 'sub' }] }).verify(
+        access_token,
+      ),
       'auth.invalid_credentials',
       TOKEN_USER_REJECTED,
     );
     // A service identity of another issuer does not match.
     await expectReject(
-      verifier({ serviceIdentities: [{ issuer: 'https://other.test', subject: '*', name: 'x', groups: [] }] }).verify(
-        access_token,
-      ),
+      verifier({
+        serviceIdentities: [{ issuer: 'https://other.test', subject: '*', name: 'x', groups: [] }],
+      }).verify(access_token),
       'auth.invalid_credentials',
       TOKEN_USER_CLAIM_MISSING,
     );

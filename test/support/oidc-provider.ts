@@ -160,7 +160,8 @@ export class TestIdp {
       body,
     });
     const json = (await res.json()) as TokenResponse & { error?: string; error_description?: string };
-    if (!res.ok) throw new Error(`token endpoint ${res.status}: ${json.error} ${json.error_description ?? ''}`);
+    if (!res.ok)
+      throw new Error(`token endpoint ${res.status}: ${json.error} ${json.error_description ?? ''}`);
     return json;
   }
 
