@@ -1,7 +1,9 @@
 import { isModgateError, ModgateError } from '../core/errors.ts';
 import { parseBasic, schemeOf } from './basic.ts';
+import { decodeUser } from './cached-lookup.ts';
 import { type Directory, type DirectoryUser, INVALID_CREDENTIALS } from './directory.ts';
 import type { Identity } from './identity.ts';
+import { credentialShape } from './jwt/credential-shape.ts';
 import { NegativeCache } from './negative-cache.ts';
 import { type SharedCache, VerifiedCache } from './verified-cache.ts';
 
@@ -17,6 +19,16 @@ export interface AuthenticatorOptions {
   readonly negativeTtlMs?: number;
   /** Refuses revoked users, however they authenticated. */
   readonly revocations?: RevocationCheck;
+  /** Token verifiers (each resolves the token's user with groups from the directory); absent = not accepted. */
+  readonly tokens?: TokenVerifiers;
+}
+
+/** Verifies a token and names its user, with the directory's groups (or a configured service identity's). */
+export type TokenVerifier = (token: string) => Promise<{ user: string; groups: readonly string[] }>;
+
+export interface TokenVerifiers {
+  readonly jwt?: TokenVerifier;
+  readonly pat?: TokenVerifier;
 }
 
 /** Revocations as the authenticator sees them (the gateway keeps them in its state store). */
@@ -40,10 +52,12 @@ export class Authenticator {
 
   readonly #revocations: RevocationCheck | undefined;
   readonly #rejected: NegativeCache;
+  readonly #tokens: TokenVerifiers;
 
   constructor(options: AuthenticatorOptions) {
     this.#directory = options.directory;
     this.#revocations = options.revocations;
+    this.#tokens = options.tokens ?? {};
     this.#cache = new VerifiedCache({
       key: options.cacheKey,
       ttlMs: options.cacheTtlMs,
@@ -62,17 +76,50 @@ export class Authenticator {
     );
   }
 
-  /** Authenticates an Authorization header value (undefined when the request had none). */
+  /**
+   * Authenticates an Authorization header value (undefined when the request
+   * had none). The method follows from the credential's shape: a Basic
+   * password that is a JWT or a modgate token, a Bearer token, or a password.
+   */
   async authenticate(authorization: string | undefined): Promise<Identity> {
-    if (authorization === undefined || authorization === '') {
-      throw new ModgateError('auth.missing', 'authentication required');
+    const shape = credentialShape(authorization);
+    switch (shape.kind) {
+      case 'missing':
+        throw new ModgateError('auth.missing', 'authentication required');
+      case 'basic-jwt':
+      case 'bearer-jwt':
+        return this.#token('jwt', shape.secret ?? '');
+      case 'basic-pat':
+      case 'bearer-pat':
+        return this.#token('pat', shape.secret ?? '');
+      case 'basic-password':
+        return this.#password(authorization ?? '');
+      default:
+        if (schemeOf(authorization ?? '') === 'basic') parseBasic(authorization ?? ''); // throws the precise reason
+        throw new ModgateError(
+          'auth.malformed',
+          `unsupported authorization scheme "${schemeOf(authorization ?? '').slice(0, 20)}"; use Basic (a password or token) or Bearer (a JWT)`,
+        );
     }
-    if (schemeOf(authorization) !== 'basic') {
+  }
+
+  /** A JWT from a configured IdP, or a modgate personal token: the owner's groups come from the directory now. */
+  async #token(method: 'jwt' | 'pat', token: string): Promise<Identity> {
+    const verifier = method === 'jwt' ? this.#tokens.jwt : this.#tokens.pat;
+    if (!verifier) {
       throw new ModgateError(
-        'auth.malformed',
-        `unsupported authorization scheme "${schemeOf(authorization).slice(0, 20)}"; use Basic`,
+        'auth.invalid_credentials',
+        method === 'jwt'
+          ? 'JWTs are not accepted here (no issuer configured)'
+          : 'personal tokens are not enabled',
       );
     }
+    const principal = await verifier(token);
+    this.#revocations?.assertNotRevoked(principal.user);
+    return { user: principal.user, groups: principal.groups, method };
+  }
+
+  async #password(authorization: string): Promise<Identity> {
     const { username, password } = parseBasic(authorization);
     const key = this.#cache.keyOf('basic', username, password);
     if (await this.#rejected.has(key))
@@ -93,22 +140,5 @@ export class Authenticator {
 
   async close(): Promise<void> {
     await this.#directory.close();
-  }
-}
-
-/** A user as another process cached it, or undefined when the text is not one. */
-function decodeUser(text: string): DirectoryUser | undefined {
-  try {
-    const v = JSON.parse(text) as { name?: unknown; groups?: unknown };
-    if (
-      typeof v.name !== 'string' ||
-      !Array.isArray(v.groups) ||
-      !v.groups.every((g) => typeof g === 'string')
-    ) {
-      return undefined;
-    }
-    return { name: v.name, groups: v.groups as string[] };
-  } catch {
-    return undefined;
   }
 }

@@ -1,5 +1,5 @@
 /** How a request proved who it is. */
-export type AuthMethod = 'basic';
+export type AuthMethod = 'basic' | 'jwt' | 'pat';
 
 /** Who is asking: the output of authentication, the input of authorization. */
 export interface Identity {

@@ -9,6 +9,8 @@ export interface AuditStream {
   flushSync(): void;
   /** Resolves when no new file is opening. */
   ready(): Promise<void>;
+  /** Writes out everything buffered and closes the file. */
+  close(): Promise<void>;
   /** Reopens the file by its path (after an external logrotate moved it). */
   reopen(): void;
 }
@@ -52,6 +54,12 @@ export async function openAuditFile(path: string, maxBytes: number, keep: number
     },
     flushSync: () => {
       if (!opening) dest.flushSync();
+    },
+    close: async () => {
+      if (opening) await once(dest, 'ready');
+      const closed = once(dest, 'close');
+      dest.end();
+      await closed;
     },
     ready: () => (opening ? once(dest, 'ready').then(() => undefined) : Promise.resolve()),
     reopen: () => {

@@ -3,6 +3,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { Authenticator } from '../auth/authenticator.ts';
+import { cachedLookup } from '../auth/cached-lookup.ts';
 import type { Directory } from '../auth/directory.ts';
 import { loadUsersFile } from '../auth/file-directory.ts';
 import { LdapDirectory } from '../auth/ldap-directory.ts';
@@ -21,6 +22,7 @@ import { Readiness } from './readiness.ts';
 import { Revocations } from './revocations.ts';
 import { sealedTokenCache, sharedAuthCache } from './state/adapters.ts';
 import { openStateStore } from './state/settings.ts';
+import { tokenVerifiers } from './token-verifiers.ts';
 import { buildUpstreams, checkRouteReferences } from './upstreams/build.ts';
 
 /** The dependency checks that decide readiness (files were checked at start; a broken edit keeps the old). */
@@ -87,11 +89,19 @@ export async function startGateway(
       'state is shared but auth.cache_key is not set: each process keys its credential cache differently',
     );
   }
+  const sharedCache = store.kind === 'redis' ? sharedAuthCache(store) : undefined;
+  const lookup = cachedLookup(directory, {
+    key: settings.auth.cacheKey,
+    ttlMs: settings.auth.cacheTtlMs,
+    maxEntries: settings.auth.cacheMaxEntries,
+    shared: sharedCache,
+  });
   const authenticator = new Authenticator({
     directory,
     ...settings.auth,
-    sharedCache: store.kind === 'redis' ? sharedAuthCache(store) : undefined,
+    sharedCache,
     revocations,
+    tokens: tokenVerifiers(settings, lookup, store).verifiers,
   });
   // /readyz: the directory, each upstream's probe module, Redis — the checks check-config runs too.
   const readiness = new Readiness(

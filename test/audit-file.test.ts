@@ -22,7 +22,7 @@ describe('audit file rotation', () => {
       file.write(line(i));
       await file.ready(); // as between requests: the new file opens while traffic goes on
     }
-    file.flushSync();
+    await file.close();
     expect((await readdir(dir)).sort()).toEqual(['audit.log', 'audit.log.1', 'audit.log.2']);
     const texts = await Promise.all(
       ['audit.log.2', 'audit.log.1', 'audit.log'].map((f) => readFile(join(dir, f), 'utf8')),

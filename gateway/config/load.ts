@@ -209,6 +209,32 @@ function resolveSettings(config: GatewayConfigFile, baseDir: string, report: Rep
           : 1
         : config.workers,
     admin: config.admin === undefined ? undefined : { token: secret(config.admin.token, ['admin', 'token']) },
+    jwt:
+      config.jwt === undefined
+        ? undefined
+        : {
+            clockSkewMs: config.jwt.clock_skew,
+            allowInsecureHttp: config.jwt.allow_insecure_http,
+            issuers: config.jwt.issuers.map((i) => ({
+              issuer: i.issuer,
+              audiences: i.audiences,
+              jwksUri: i.jwks_uri,
+              algorithms: i.algorithms,
+              userClaim: i.user_claim,
+              stripSuffix: i.strip_suffix,
+            })),
+            serviceIdentities: config.jwt.service_identities,
+          },
+    personalTokens:
+      config.personal_tokens === undefined
+        ? undefined
+        : {
+            issuer: config.personal_tokens.issuer,
+            keys: config.personal_tokens.keys.map((k, i) => ({
+              kid: k.kid,
+              pem: secret(k.pem, ['personal_tokens', 'keys', String(i), 'pem']),
+            })),
+          },
   };
 }
 

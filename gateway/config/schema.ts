@@ -268,6 +268,46 @@ export const gatewayConfigSchema = z.strictObject({
         .prefault({}),
     })
     .prefault({}),
+  /** IdP-issued JWTs (Bearer, or as the Basic password), mapped to directory users or service identities. */
+  jwt: z
+    .strictObject({
+      clock_skew: durationMs.prefault('30s'),
+      /** Opt-in: issuers (discovery, JWKS) over plain http — tests only. */
+      allow_insecure_http: z.boolean().default(false),
+      issuers: z
+        .array(
+          z.strictObject({
+            issuer: z.url(),
+            audiences: z.array(z.string().min(1)).min(1),
+            jwks_uri: z.url().optional(),
+            algorithms: z.array(z.string().min(1)).optional(),
+            /** The claim naming the directory user. */
+            user_claim: z.string().min(1).default('preferred_username'),
+            strip_suffix: z.string().min(1).optional(),
+          }),
+        )
+        .min(1),
+      /** Workload identities (CI) accepted without a directory user. */
+      service_identities: z
+        .array(
+          z.strictObject({
+            issuer: z.url(),
+            subject: z.string().min(1),
+            name: z.string().min(1),
+            groups: z.array(z.string().min(1)).default([]),
+          }),
+        )
+        .default([]),
+    })
+    .optional(),
+  /** modgate personal access tokens (sent as the Basic password); verification keys, the first one signs. */
+  personal_tokens: z
+    .strictObject({
+      /** iss/aud of the tokens: this gateway's public URL. */
+      issuer: z.url(),
+      keys: z.array(z.strictObject({ kid: z.string().min(1), pem: secretRef })).min(1),
+    })
+    .optional(),
   /** Worker processes (node:cluster): auto = one per CPU with Redis state, 1 with in-process state. */
   workers: z.union([z.literal('auto'), z.int().min(1).max(256)]).default('auto'),
   /** The admin API (`POST /_modgate/admin/revoke`), enabled by a bearer token. */

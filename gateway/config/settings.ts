@@ -1,3 +1,5 @@
+import type { ServiceIdentity } from '../../auth/jwt/service-identity.ts';
+import type { JwtIssuerConfig } from '../../auth/jwt/verifier.ts';
 import type { LdapDirectoryOptions } from '../../auth/ldap-directory.ts';
 import type { StateSettings } from '../state/settings.ts';
 
@@ -50,6 +52,17 @@ export interface GatewaySettings {
   /** Worker processes to run; resolved from `auto`. */
   readonly workers: number;
   readonly admin: { readonly token: string } | undefined;
+  readonly jwt:
+    | {
+        readonly clockSkewMs: number;
+        readonly allowInsecureHttp: boolean;
+        readonly issuers: readonly JwtIssuerConfig[];
+        readonly serviceIdentities: readonly ServiceIdentity[];
+      }
+    | undefined;
+  readonly personalTokens:
+    | { readonly issuer: string; readonly keys: readonly { kid: string; pem: string }[] }
+    | undefined;
 }
 
 export type UpstreamSettings =
