@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Identity } from '../auth/identity.ts';
 import type { ModgateError } from '../core/errors.ts';
@@ -46,7 +46,8 @@ export function newRequestContext(
   const url = req.url ?? '/';
   const q = url.indexOf('?');
   return {
-    id: randomBytes(16).toString('hex'),
+    // 122 random bits from Node's buffered pool (cheaper than a CSPRNG call per request).
+    id: randomUUID().replaceAll('-', ''),
     startedAt: process.hrtime.bigint(),
     sourceIp: clientIp(req.socket.remoteAddress, req.headers['x-forwarded-for'], trusted) ?? '',
     method: req.method ?? 'GET',
