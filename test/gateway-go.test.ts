@@ -164,7 +164,8 @@ describe('directory cost', () => {
   it('a wrong password retried eight times costs one LDAP bind (negative cache)', async () => {
     const user = USERS.erin;
     const failedBinds = async () =>
-      (await stack.slapd!.binds()).filter((b) => b.err !== 0 && b.dn.toLowerCase() === user.dn.toLowerCase()).length;
+      (await stack.slapd!.binds()).filter((b) => b.err !== 0 && b.dn.toLowerCase() === user.dn.toLowerCase())
+        .length;
     const before = await failedBinds();
     for (let i = 0; i < 8; i++) {
       const res = await httpsGet(stack.gateway.url, '/example.com/hello/@v/v1.1.0.info', {

@@ -5,8 +5,8 @@
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import type { TLSSocket } from 'node:tls';
 import { join } from 'node:path';
+import type { TLSSocket } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { USERS } from './support/directory-fixture.ts';
 import { secretFile, startTestGateway, type TestGateway } from './support/gateway.ts';
