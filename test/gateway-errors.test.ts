@@ -3,6 +3,8 @@
  * and upstream failures (down → 502, silent → 504), each a text/plain body
  * whose first line is the reason.
  */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { USERS } from './support/directory-fixture.ts';
@@ -13,6 +15,21 @@ import { type Stack, startStack, UPSTREAM_PASSWORD, UPSTREAM_USER } from './supp
 
 let stack: Stack;
 const basic: [string, string] = [USERS.alice.name, USERS.alice.password];
+
+/** Listens with a full accept queue and prints its port: connections to it hang in SYN. */
+const BLACKHOLE_PY = `
+import socket, time
+s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(0)
+port = s.getsockname()[1]
+fill = []
+for _ in range(8):
+    c = socket.socket(); c.setblocking(False)
+    try: c.connect(('127.0.0.1', port))
+    except BlockingIOError: pass
+    fill.append(c)
+print(port, flush=True)
+time.sleep(60)
+`;
 
 beforeAll(async () => {
   stack = await startStack({ directory: 'file', upstream: 'athens', upstreamTimeout: '1s' });
@@ -144,6 +161,45 @@ describe('upstream failures', () => {
       );
     } finally {
       await gw.close();
+    }
+  });
+
+  it('an upstream that never accepts the connection is 502 within connect_timeout', async () => {
+    // A listener whose accept queue is full (Python: listen(0), never accept): SYNs go unanswered.
+    const blackhole = spawn('python3', ['-c', BLACKHOLE_PY], { stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      const [line] = (await once(blackhole.stdout, 'data')) as [Buffer];
+      const gw = await startTestGateway(join(stack.dir, 'blackhole'), stack.pki, {
+        directory: { file: { path: join(stack.dir, 'users.yaml') } },
+        upstreams: {
+          athens: {
+            kind: 'athens',
+            url: `http://127.0.0.1:${line.toString().trim()}`,
+            allow_insecure_http: true,
+            connect_timeout: '500ms',
+            timeout: '10s',
+          },
+        },
+        default_upstream: 'athens',
+        policy: { path: stack.policyPath },
+      });
+      try {
+        const started = Date.now();
+        const res = await httpsGet(gw.url, '/example.com/hello/@v/v1.0.0.zip', {
+          ca: stack.pki.caPem,
+          basic,
+        });
+        expect(res.status).toBe(502);
+        expectOneLine(
+          res,
+          `modgate: upstream athens did not accept a connection within 500 ms (request ${res.headers['x-request-id']})`,
+        );
+        expect(Date.now() - started).toBeLessThan(5_000);
+      } finally {
+        await gw.close(1_000);
+      }
+    } finally {
+      blackhole.kill();
     }
   });
 
