@@ -26,7 +26,7 @@ import { tokenVerifiers } from './token-verifiers.ts';
 import { buildUpstreams, checkRouteReferences } from './upstreams/build.ts';
 
 /** The dependency checks that decide readiness (files were checked at start; a broken edit keeps the old). */
-const READINESS_COMPONENTS = /^(ldap|upstream|redis)\b/;
+const READINESS_COMPONENTS = /^(ldap|upstream|redis|idp)\b/;
 /** How long an idle client connection stays open (ms); longer than typical load-balancer idle timeouts. */
 const KEEP_ALIVE_TIMEOUT_MS = 65_000;
 /** How long a client may take to send its request headers (ms). */

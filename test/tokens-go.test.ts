@@ -98,6 +98,23 @@ describe('JWTs from the IdP', () => {
   });
 });
 
+describe('readiness', () => {
+  it('/readyz checks the IdP: discovery and JWKS answer', async () => {
+    const res = await httpsGet(stack.gateway.url, '/readyz', { ca: stack.pki.caPem });
+    const report = JSON.parse(res.text) as {
+      components: { name: string; target?: string; ok: boolean; detail: string }[];
+    };
+    expect(report.components).toContainEqual(
+      expect.objectContaining({
+        name: 'idp',
+        target: idp.issuer,
+        ok: true,
+        detail: expect.stringMatching(/^discovery and JWKS answer/),
+      }),
+    );
+  });
+});
+
 describe('personal access tokens', () => {
   it('a modgate token works as the Basic password; its owner’s groups apply at use time', async () => {
     const pats = new PersonalTokens({

@@ -10,7 +10,7 @@ import type { GatewaySettings } from '../config/settings.ts';
 import type { RoutingDeps } from '../route.ts';
 import { type Check, outcome } from './check.ts';
 import { ldapCheck } from './ldap.ts';
-import { idpCheck } from './optional.ts';
+import { idpChecks } from './optional.ts';
 import { policyCheck } from './policy.ts';
 import { redisCheck } from './redis.ts';
 import { serverCertificateCheck } from './tls.ts';
@@ -40,7 +40,7 @@ export function dependencyChecks(
     policyCheck(settings.policy.path, routing),
     ...(directory.kind === 'file' ? [usersFileCheck(directory.path)] : []),
   ];
-  return [...files, ...network, redisCheck(settings, offline), idpCheck(settings, offline)];
+  return [...files, ...network, redisCheck(settings, offline), ...idpChecks(settings, offline)];
 }
 
 /** The users file of the file directory loads and validates. */

@@ -1,14 +1,44 @@
 /**
- * The identity provider check: "not configured" until gateway.yaml can name
- * an OIDC issuer (issue 6). Then it fetches
- * `/.well-known/openid-configuration` and its `jwks_uri`, with the same
- * {@link Check} shape as the others (and, offline, a skip that says so, as
- * gateway/checks/dependencies.ts `notRun` makes).
+ * The identity provider check: for each JWT issuer in gateway.yaml, its OIDC
+ * discovery document (`/.well-known/openid-configuration`) and the JWKS it
+ * names must answer with keys — what token verification needs at run time.
  */
 import type { GatewaySettings } from '../config/settings.ts';
 import { type Check, outcome } from './check.ts';
 
-/** The OIDC identity provider: skipped while gateway.yaml has no issuer. */
-export function idpCheck(_settings: GatewaySettings, _offline = false): Check {
-  return { name: 'idp', target: undefined, run: async () => outcome.skip('not configured') };
+/** The IdP checks: one per configured JWT issuer, or one "not configured" line. */
+export function idpChecks(settings: GatewaySettings, offline = false): Check[] {
+  const issuers = settings.jwt?.issuers ?? [];
+  if (issuers.length === 0)
+    return [{ name: 'idp', target: undefined, run: async () => outcome.skip('not configured') }];
+  return issuers.map((i) => ({
+    name: 'idp',
+    target: i.issuer,
+    run: async (signal: AbortSignal) =>
+      offline ? outcome.skip('not checked (--offline)') : checkIssuer(i, signal),
+  }));
+}
+
+async function checkIssuer(issuer: { issuer: string; jwksUri?: string | undefined }, signal: AbortSignal) {
+  const fix = `check jwt.issuers ${issuer.issuer}: the IdP must serve OIDC discovery and its JWKS to modgate`;
+  try {
+    let jwksUri = issuer.jwksUri;
+    if (jwksUri === undefined) {
+      const discovery = `${issuer.issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`;
+      const res = await fetch(discovery, { signal });
+      if (!res.ok) return outcome.fail(`discovery answered ${res.status}`, fix);
+      const doc = (await res.json()) as { issuer?: unknown; jwks_uri?: unknown };
+      if (doc.issuer !== issuer.issuer)
+        return outcome.fail(`discovery names issuer ${String(doc.issuer)}`, fix);
+      if (typeof doc.jwks_uri !== 'string') return outcome.fail('discovery has no jwks_uri', fix);
+      jwksUri = doc.jwks_uri;
+    }
+    const keys = await fetch(jwksUri, { signal });
+    if (!keys.ok) return outcome.fail(`JWKS ${jwksUri} answered ${keys.status}`, fix);
+    const count = ((await keys.json()) as { keys?: unknown[] }).keys?.length ?? 0;
+    if (count === 0) return outcome.fail(`JWKS ${jwksUri} holds no keys`, fix);
+    return outcome.ok(`discovery and JWKS answer (${count} key${count === 1 ? '' : 's'})`);
+  } catch (err) {
+    return outcome.fail(`unreachable: ${(err as Error).message}`, fix);
+  }
 }
