@@ -6,8 +6,8 @@
  *
  * Run: npm run bench:stream   (loopback only; stops by itself)
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +16,7 @@ import { hashPassword } from '../auth/password-hash.ts';
 import { writeLargeZip } from '../gateway/goproxy-folder.ts';
 import { startAthensEmulator } from '../test/support/athens-emulator.ts';
 import { makeTestPki } from '../test/support/tls.ts';
+import { rssMb, startGatewayProcess } from './support/processes.ts';
 
 /** Size of the streamed zip (bytes). */
 const ZIP_BYTES = 200 * 1024 * 1024;
@@ -99,26 +100,6 @@ async function main(): Promise<number> {
   }
 }
 
-async function startGatewayProcess(config: string): Promise<{ child: ChildProcess; url: string }> {
-  // Launched as deployed: through the bin's shebang, which carries the gateway's V8 flags.
-  // BENCH_NODE_FLAGS adds Node flags for the gateway only, e.g. "--cpu-prof".
-  const flags = process.env.BENCH_NODE_FLAGS ?? '';
-  const env = { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} ${flags}`.trim() };
-  const child = spawn('bin/modgate.ts', ['serve', '--config', config], {
-    env,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stdout?.on('data', (c: Buffer) => {
-      if (flags !== '') process.stderr.write(c); // the flags' own output (traces)
-      const m = c.toString().match(/listening on (https:\/\/\S+)/);
-      if (m?.[1]) resolve(m[1]);
-    });
-    child.once('exit', (code) => reject(new Error(`gateway exited with ${code}`)));
-  });
-  return { child, url };
-}
-
 /** GETs a path and discards the body, returning its size. */
 function download(base: string, path: string, ca: string): Promise<number> {
   const url = new URL(base);
@@ -139,12 +120,6 @@ function download(base: string, path: string, ca: string): Promise<number> {
     req.on('error', reject);
     req.end();
   });
-}
-
-async function rssMb(pid: number, field: 'VmRSS' | 'VmHWM'): Promise<number> {
-  const status = await readFile(`/proc/${pid}/status`, 'utf8');
-  const kb = Number(status.match(new RegExp(`${field}:\\s+(\\d+) kB`))?.[1]);
-  return kb / 1024;
 }
 
 process.exitCode = await main();

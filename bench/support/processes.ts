@@ -26,15 +26,34 @@ export interface BenchProcess {
   stop(): Promise<void>;
 }
 
-const running = new Set<ChildProcess>();
+/** How to kill each live child at once when the bench exits, however it exits. */
+const killers = new Set<() => void>();
 process.once('exit', () => {
-  for (const child of running) child.kill('SIGKILL');
+  for (const kill of killers) kill();
 });
 
+/** Kills `child` with SIGKILL if the bench exits before it does (for children the caller awaits, e.g. wrk). */
+export function killOnExit(child: ChildProcess): void {
+  const kill = () => child.kill('SIGKILL');
+  killers.add(kill);
+  child.once('exit', () => killers.delete(kill));
+}
+
+/** Signals a whole process group; a group that has gone already is fine. */
+function signalGroup(pgid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pgid, signal);
+  } catch {
+    // ESRCH: nothing left in the group.
+  }
+}
+
 /**
- * Spawns `command` and tracks it until it exits. stdout is piped for
- * readiness checks; stderr goes to `logFile` when given (operational logs
- * would drown the report), else to the bench's own stderr so a crash is visible.
+ * Spawns `command` in a process group of its own and tracks it until it
+ * exits; stopping it or the bench exiting kills the whole group, so children
+ * it forks (nginx's workers) never outlive it. stdout is piped for readiness
+ * checks; stderr goes to `logFile` when given (operational logs would drown
+ * the report), else to the bench's own stderr so a crash is visible.
  */
 export function startProcess(
   command: string,
@@ -42,16 +61,28 @@ export function startProcess(
   options: { env?: NodeJS.ProcessEnv; logFile?: string } = {},
 ): BenchProcess {
   const stderr = options.logFile === undefined ? 'inherit' : openSync(options.logFile, 'a');
-  const child = spawn(command, args, { env: options.env ?? process.env, stdio: ['ignore', 'pipe', stderr] });
+  const child = spawn(command, args, {
+    env: options.env ?? process.env,
+    stdio: ['ignore', 'pipe', stderr],
+    detached: true,
+  });
   if (typeof stderr === 'number') closeSync(stderr);
-  if (child.pid === undefined) throw new Error(`could not start ${command}`);
+  const { pid } = child;
+  if (pid === undefined) throw new Error(`could not start ${command}`);
   child.stdout?.resume(); // never let an unread pipe stall the child
-  running.add(child);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  void exited.then(() => running.delete(child));
+  const killGroup = () => signalGroup(pid, 'SIGKILL');
+  killers.add(killGroup);
+  const exited = new Promise<void>((resolve) =>
+    child.once('exit', () => {
+      // Whatever the leader left behind goes with it, while the group id cannot yet be reused.
+      killGroup();
+      killers.delete(killGroup);
+      resolve();
+    }),
+  );
   return {
     child,
-    pid: child.pid,
+    pid,
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill('SIGTERM');

@@ -1,0 +1,239 @@
+/**
+ * bench/run (`npm run bench`): modgate against direct-to-upstream and against
+ * nginx with auth_basic + proxy_pass, side by side in one run on loopback,
+ * printed as one markdown table with ratios and the targets of issue 8.
+ * Every figure is taken in rounds that alternate the contenders (a busy
+ * moment of the shared machine then hits all of them), and the median round
+ * is reported. Exits 0 when it measured (MISSED targets included), 1 on a
+ * real error.
+ *
+ * Environment: BENCH_SECONDS, seconds per load round (default 5);
+ * BENCH_PIN=1 gives the server under test CPU 0 and everything else CPU 1
+ * (default: the scheduler places them; see BENCHMARKS.md for why);
+ * BENCH_NODE_FLAGS adds Node flags to the gateway, e.g.
+ * "--cpu-prof --cpu-prof-dir=/tmp/prof" (then: node bench/profile-top.ts <file>).
+ */
+import { rmSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sameDn } from '../test/support/slapd-log.ts';
+import { BENCH_PATHS, ZIP_BYTES } from './support/bench-modules.ts';
+import { addDirectoryUsers, coldUsers, timedFirstRequest } from './support/cold-auth.ts';
+import {
+  type BenchWorld,
+  CONTENDER_NAMES,
+  type Contender,
+  LOAD_USER,
+  startBenchWorld,
+} from './support/contenders.ts';
+import { timeGoModDownload } from './support/go-download.ts';
+import { describeMachine, startCpuAccounting } from './support/machine.ts';
+import { cpuSeconds, pinProcesses, resetPeakRss, rssMb } from './support/processes.ts';
+import { type Row, renderTable } from './support/report.ts';
+import { type LoadResult, runLoad } from './support/wrk.ts';
+
+/** Seconds of each load round. */
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+/** Rounds per figure, alternating the contenders; the median round is reported. */
+const ROUNDS = 3;
+/** Seconds of unmeasured load per contender first (JIT, caches, keep-alive pools). */
+const WARMUP_SECONDS = 2;
+/** Connections per load shape. */
+const CONNECTIONS = { info: 32, zip1m: 8, zip100m: 2 } as const;
+/** New directory users for cold-auth latency (one first request each). */
+const COLD_USERS = 20;
+/** Upper bound for the whole run (ms). */
+const DEADLINE_MS = 9 * 60_000;
+/** Upper bound for stopping everything after an interrupt or the deadline (ms). */
+const ABORT_CLEANUP_MS = 15_000;
+/** CPU placement when pinned: the server under test alone on one core, the rest on the other. */
+const PIN = process.env.BENCH_PIN === '1';
+const CPU_UNDER_TEST = '0';
+const CPU_REST = '1';
+
+const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+/** Runs `fn` with the contender alone on CPU 0 (when pinning), then returns it to the shared core. */
+async function placed<T>(c: Contender, fn: () => Promise<T>): Promise<T> {
+  if (!PIN) return fn();
+  const pids = await c.pids();
+  await pinProcesses(pids, CPU_UNDER_TEST);
+  try {
+    return await fn();
+  } finally {
+    await pinProcesses(pids, CPU_REST);
+  }
+}
+
+/** `fn` for every contender, `rounds` times round-robin; results per contender in round order. */
+async function roundRobin<T>(
+  contenders: readonly Contender[],
+  rounds: number,
+  fn: (c: Contender) => Promise<T>,
+): Promise<Map<Contender, T[]>> {
+  const results = new Map<Contender, T[]>(contenders.map((c) => [c, []]));
+  for (let round = 0; round < rounds; round++) {
+    for (const c of contenders) results.get(c)!.push(await placed(c, () => fn(c)));
+  }
+  return results;
+}
+
+async function memory(c: Contender, field: 'VmRSS' | 'VmHWM'): Promise<number> {
+  let mb = 0;
+  for (const pid of await c.pids()) mb += await rssMb(pid, field);
+  return mb;
+}
+
+/** CPU time used so far by the processes serving a contender (s). */
+async function cpuOf(c: Contender): Promise<number> {
+  let s = 0;
+  for (const pid of await c.pids()) s += await cpuSeconds(pid);
+  return s;
+}
+
+const load = (c: Contender, path: string, connections: number, seconds = SECONDS) =>
+  runLoad({ url: c.url + path, connections, seconds, threads: PIN ? 1 : 2, authorization: c.authorization });
+
+const pick = (rs: readonly LoadResult[], f: (r: LoadResult) => number) => median(rs.map(f));
+
+/** .info rate and latency, LDAP binds under load, zip bandwidth, RSS; returns notes for the report. */
+async function measureLoads(world: BenchWorld, contenders: readonly Contender[]): Promise<string[]> {
+  await roundRobin(contenders, 1, (c) => load(c, BENCH_PATHS.info, CONNECTIONS.info, WARMUP_SECONDS));
+  const info = await roundRobin(contenders, ROUNDS, async (c) => {
+    const cpu = await cpuOf(c);
+    const bindsBefore = (await world.slapd.binds()).length;
+    const r = await load(c, BENCH_PATHS.info, CONNECTIONS.info);
+    const binds = (await world.slapd.binds()).slice(bindsBefore);
+    return { ...r, binds, cpuUs: (((await cpuOf(c)) - cpu) / r.requests) * 1e6 };
+  });
+  const zip1m = await roundRobin(contenders, ROUNDS, (c) => load(c, BENCH_PATHS.zip1m, CONNECTIONS.zip1m));
+  const before = new Map<Contender, number>();
+  for (const c of contenders) {
+    before.set(c, await memory(c, 'VmRSS'));
+    c.figures.peakRssMb = await memory(c, 'VmHWM');
+    for (const pid of await c.pids()) await resetPeakRss(pid);
+  }
+  const zip100m = await roundRobin(contenders, ROUNDS, (c) =>
+    load(c, BENCH_PATHS.zip100m, CONNECTIONS.zip100m),
+  );
+  const notes: string[] = [];
+  for (const c of contenders) {
+    const rounds = info.get(c)!;
+    Object.assign(c.figures, {
+      infoRps: pick(rounds, (r) => r.requestsPerSecond),
+      infoP50Ms: pick(rounds, (r) => r.p50Ms),
+      infoP99Ms: pick(rounds, (r) => r.p99Ms),
+      infoCpuUs: median(rounds.map((r) => r.cpuUs)),
+      zip1mMbps: pick(zip1m.get(c)!, (r) => r.mbPerSecond),
+      zip100mMbps: pick(zip100m.get(c)!, (r) => r.mbPerSecond),
+      rssGrowthMb: (await memory(c, 'VmHWM')) - before.get(c)!,
+    });
+    notes.push(
+      `.info rounds, ${c.name}: ${rounds.map((r) => Math.round(r.requestsPerSecond)).join(', ')} req/s`,
+    );
+  }
+  // Binds while modgate's .info rounds ran; all their requests came from the one cached user.
+  const modgateRounds = info.get(world.modgate)!;
+  const binds = modgateRounds.flatMap((r) => r.binds);
+  const requests = modgateRounds.reduce((n, r) => n + r.requests, 0);
+  world.modgate.figures.ldapBindsPer1k = (binds.length / requests) * 1000;
+  const service = binds.filter((b) => sameDn(b.dn, world.slapd.bindDn)).length;
+  notes.push(
+    `LDAP binds during modgate's .info rounds: ${binds.length - service} as users, ${service} as the service account`,
+  );
+  return notes;
+}
+
+async function measureColdAuth(world: BenchWorld): Promise<string> {
+  const users = coldUsers(COLD_USERS);
+  await addDirectoryUsers(world.slapd, users);
+  const { modgate } = world;
+  const get = (user: { name: string; password: string }) =>
+    timedFirstRequest(modgate.url, BENCH_PATHS.info, world.pki.caPem, user);
+  const cold: number[] = [];
+  const warm: number[] = [];
+  const binds = (await world.slapd.binds()).length;
+  await placed(modgate, async () => {
+    for (const user of users) {
+      cold.push(await get(user));
+      warm.push(await get(LOAD_USER));
+    }
+  });
+  modgate.figures.coldAuthMs = median(cold);
+  modgate.figures.warmFirstMs = median(warm);
+  const perUser = ((await world.slapd.binds()).length - binds) / users.length;
+  return `cold auth: ${users.length} new users, ${perUser.toFixed(1)} LDAP bind(s) each, p50 ${median(cold).toFixed(2)} ms, max ${Math.max(...cold).toFixed(2)} ms`;
+}
+
+async function measureGoDownloads(world: BenchWorld, contenders: readonly Contender[], scratch: string) {
+  const times = await roundRobin(contenders, ROUNDS, (c) =>
+    timeGoModDownload(world.graphRoot, scratch, c.go, 1),
+  );
+  for (const c of contenders) c.figures.goDownloadMs = median(times.get(c)!.flat());
+}
+
+async function main(): Promise<number> {
+  const dir = await mkdtemp(join(tmpdir(), 'modgate-bench-'));
+  let world: BenchWorld | undefined;
+  // Stops what runs (slapd's folder goes too), within a bound; exiting then runs the exit hooks
+  // that kill any child left (processes.ts, slapd.ts), which a signal alone would not.
+  const abort = async (why: string, code: number) => {
+    console.error(`bench: ${why}`);
+    setTimeout(() => process.exit(code), ABORT_CLEANUP_MS).unref();
+    await world?.stop().catch(() => undefined);
+    rmSync(dir, { recursive: true, force: true });
+    process.exit(code);
+  };
+  const deadline = setTimeout(() => void abort('deadline exceeded', 2), DEADLINE_MS);
+  process.once('SIGINT', () => void abort('interrupted', 130));
+  process.once('SIGTERM', () => void abort('terminated', 143));
+  const cpuUse = await startCpuAccounting();
+  const started = performance.now();
+  try {
+    // Children inherit the CPU set: slapd, nginx, modgate, wrk and go start on the shared core.
+    if (PIN) await pinProcesses([process.pid], CPU_REST);
+    world = await startBenchWorld(dir);
+    const contenders = [world.direct, world.nginx, world.modgate];
+    const notes = await measureLoads(world, contenders);
+    const cold = await measureColdAuth(world);
+    await measureGoDownloads(world, contenders, dir);
+    const { figures } = world.modgate;
+    figures.peakRssMb = Math.max(figures.peakRssMb ?? 0, await memory(world.modgate, 'VmHWM'));
+    await world.stop();
+    world = undefined;
+    const rows: Row[] = [
+      ...contenders.map((c) => ({ name: c.name, figures: c.figures })),
+      { name: 'modgate + personal tokens', notYet: 'n/a (issue 6)' },
+      { name: 'modgate + Redis state', notYet: 'n/a (issue 5)' },
+    ];
+    const { markdown, missed } = renderTable(rows, CONTENDER_NAMES);
+    const placement = PIN
+      ? `server under test on CPU ${CPU_UNDER_TEST}, wrk, upstream, slapd and go on CPU ${CPU_REST}`
+      : 'placed by the scheduler (not pinned)';
+    console.log(`${await describeMachine()}\n`);
+    console.log(
+      `Loads (wrk): .info at ${CONNECTIONS.info} connections, 1 MB zips at ${CONNECTIONS.zip1m}, ` +
+        `${ZIP_BYTES.zip100m / 2 ** 20} MB zips at ${CONNECTIONS.zip100m}; median of ${ROUNDS} rounds of ` +
+        `${SECONDS} s alternating the contenders, after ${WARMUP_SECONDS} s of warm-up. go mod download: ` +
+        `median of ${ROUNDS} runs, fresh module cache each. CPUs: ${placement}.\n`,
+    );
+    console.log(markdown);
+    console.log(`\n${notes.join('\n')}`);
+    console.log(cold);
+    console.log(`${await cpuUse()}; ${((performance.now() - started) / 1000).toFixed(0)} s in all`);
+    console.log(
+      missed.length === 0 ? 'all targets met' : `MISSED:\n${missed.map((m) => `  ${m}`).join('\n')}`,
+    );
+    return 0;
+  } finally {
+    clearTimeout(deadline);
+    await world?.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+process.exitCode = await main().catch((err: unknown) => {
+  console.error(`bench: ${(err as Error)?.stack ?? String(err)}`);
+  return 1;
+});

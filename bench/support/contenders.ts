@@ -1,0 +1,150 @@
+/**
+ * Everything `npm run bench` measures, started on loopback: the GOPROXY
+ * folder behind nginx (the upstream, also the "direct" contender), nginx with
+ * auth_basic + proxy_pass in front of it, and modgate's full pipeline in
+ * front of it (TLS, Basic auth against a real slapd, the 1,000-rule policy,
+ * audit to a file, upstream kind athens), each on its own port.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { gatewayConfigSchema } from '../../gateway/config/schema.ts';
+import { USERS } from '../../test/support/directory-fixture.ts';
+import { ldapDirectoryOptions, type Slapd, startSlapd } from '../../test/support/slapd.ts';
+import { makeTestPki, type TestPki } from '../../test/support/tls.ts';
+import { writeBenchModules, writeGraphRoot } from './bench-modules.ts';
+import { benchPolicyYaml } from './bench-policy.ts';
+import type { GoTarget } from './go-download.ts';
+import { startNginxBasicAuth, startNginxUpstream } from './nginx.ts';
+import { type GatewayProcess, startGatewayProcess } from './processes.ts';
+import type { Figures } from './report.ts';
+
+/** Requests per minute per identity allowed to the load user (far above what one machine can send). */
+const RATE_LIMIT_CEILING = 1_000_000_000;
+
+/** The user every load test authenticates as (fixture: groups developers, team-a). */
+export const LOAD_USER = USERS.alice;
+
+/** One server under test. */
+export interface Contender {
+  readonly name: string;
+  /** Base URL of its GOPROXY. */
+  readonly url: string;
+  /** The Authorization header the load generator sends (none for direct). */
+  readonly authorization: string | undefined;
+  /** How the go command reaches it. */
+  readonly go: GoTarget;
+  /** The processes serving it (nginx: master and worker). */
+  pids(): Promise<number[]>;
+  readonly figures: Figures;
+}
+
+/** The started bench world. */
+export interface BenchWorld {
+  readonly pki: TestPki;
+  readonly slapd: Slapd;
+  readonly gateway: GatewayProcess;
+  readonly graphRoot: string;
+  readonly direct: Contender;
+  readonly nginx: Contender;
+  readonly modgate: Contender;
+  stop(): Promise<void>;
+}
+
+export const CONTENDER_NAMES = {
+  direct: 'direct (nginx static, http)',
+  nginx: 'nginx auth_basic + proxy_pass',
+  modgate: 'modgate (LDAP, 1,000 rules, audit)',
+} as const;
+
+const basic = (name: string, password: string) =>
+  `Basic ${Buffer.from(`${name}:${password}`).toString('base64')}`;
+
+/** The fixture directory's settings (test/support/slapd.ts) as gateway.yaml keys: `userBase` → `user_base`, …. */
+function ldapYaml(slapd: Slapd, passwordRef: string): Record<string, unknown> {
+  const { bindPassword: _, timeoutMs, ...options } = ldapDirectoryOptions(slapd);
+  const snake = (key: string) => key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+  return {
+    ...Object.fromEntries(Object.entries(options).map(([k, v]) => [snake(k), v])),
+    bind_password: passwordRef,
+    timeout: `${timeoutMs}ms`,
+  };
+}
+
+async function gatewayConfig(dir: string, pki: TestPki, slapd: Slapd, upstreamUrl: string): Promise<string> {
+  await writeFile(join(dir, 'ldap-password'), slapd.bindPassword, { mode: 0o600 });
+  await writeFile(join(dir, 'policy.yaml'), benchPolicyYaml());
+  const config = {
+    listen: { host: '127.0.0.1', port: 0 },
+    tls: { cert: `file:${pki.certPath}`, key: `file:${pki.keyPath}` },
+    directory: { ldap: ldapYaml(slapd, `file:${join(dir, 'ldap-password')}`) },
+    upstreams: { athens: { kind: 'athens', url: upstreamUrl, allow_insecure_http: true } },
+    default_upstream: 'athens',
+    policy: { path: join(dir, 'policy.yaml') },
+    audit: { sink: 'file', path: join(dir, 'audit.log') },
+    log: { level: 'info' },
+    // One identity drives the whole load: the per-identity rate limit (default 6,000/min) stays
+    // on the request path, with a ceiling the bench cannot reach. Skipped where the key is unknown.
+    ...('abuse' in gatewayConfigSchema.shape
+      ? { abuse: { rate_limit: { requests: RATE_LIMIT_CEILING } } }
+      : {}),
+  };
+  await writeFile(join(dir, 'gateway.yaml'), stringify(config));
+  return join(dir, 'gateway.yaml');
+}
+
+/** Writes the modules, starts slapd, nginx twice and modgate under `dir`. */
+export async function startBenchWorld(dir: string): Promise<BenchWorld> {
+  const stops: Array<() => Promise<void>> = [];
+  // Once, however many callers (the normal end, an interrupt): last started, first stopped.
+  let stopped: Promise<void> | undefined;
+  const stop = () =>
+    (stopped ??= (async () => {
+      for (const s of [...stops].reverse()) await s();
+    })());
+  try {
+    const pki = await makeTestPki(join(dir, 'pki'));
+    await writeBenchModules(join(dir, 'goproxy'));
+    const graphRoot = await writeGraphRoot(join(dir, 'graph-root'));
+    const slapd = await startSlapd();
+    stops.push(() => slapd.dispose());
+    const upstream = await startNginxUpstream(join(dir, 'nginx-upstream'), join(dir, 'goproxy'));
+    stops.push(() => upstream.stop());
+    const user = { name: LOAD_USER.name, password: LOAD_USER.password };
+    const proxy = await startNginxBasicAuth(join(dir, 'nginx-auth'), pki, upstream.url, user);
+    stops.push(() => proxy.stop());
+    await mkdir(join(dir, 'modgate'));
+    const config = await gatewayConfig(join(dir, 'modgate'), pki, slapd, upstream.url);
+    const gateway = await startGatewayProcess(config, join(dir, 'modgate', 'modgate.log'));
+    stops.push(() => gateway.stop());
+    const authorization = basic(user.name, user.password);
+    const secure = (url: string, pids: () => Promise<number[]>, name: string): Contender => ({
+      name,
+      url,
+      authorization,
+      go: { goproxy: url, caCertPath: pki.caCertPath, user: { login: user.name, password: user.password } },
+      pids,
+      figures: {},
+    });
+    return {
+      pki,
+      slapd,
+      gateway,
+      graphRoot,
+      direct: {
+        name: CONTENDER_NAMES.direct,
+        url: upstream.url,
+        authorization: undefined,
+        go: { goproxy: upstream.url },
+        pids: upstream.pids,
+        figures: {},
+      },
+      nginx: secure(proxy.url, proxy.pids, CONTENDER_NAMES.nginx),
+      modgate: secure(gateway.url, async () => [gateway.pid], CONTENDER_NAMES.modgate),
+      stop,
+    };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
