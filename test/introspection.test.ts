@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { INTROSPECTION_REASONS, TokenIntrospector } from '../auth/introspection.ts';
-import { type ErrorCode, isModgateError } from '../core/errors.ts';
+import type { ErrorCode } from '../core/errors.ts';
+import { expectRejection } from './support/directory-suite.ts';
 import { CLIENTS, TestIdp } from './support/oidc-provider.ts';
 
 let idp: TestIdp;
@@ -24,15 +25,7 @@ function introspector(options: { maxEntries?: number; cacheMaxTtlMs?: number } =
 }
 
 async function expectReject(promise: Promise<unknown>, code: ErrorCode, message: string): Promise<void> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(isModgateError(err), `expected ModgateError, got ${String(err)}`).toBe(true);
-  expect({ code: (err as { code: string }).code, message: (err as Error).message }).toEqual({
-    code,
-    message,
-  });
+  expect((await expectRejection(promise, code)).message).toBe(message);
 }
 
 describe('RFC 7662 introspection against oidc-provider', () => {

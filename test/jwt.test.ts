@@ -11,8 +11,9 @@ import {
   TOKEN_USER_CLAIM_MISSING,
   TOKEN_USER_REJECTED,
 } from '../auth/jwt/verifier.ts';
-import { type ErrorCode, isModgateError } from '../core/errors.ts';
+import type { ErrorCode } from '../core/errors.ts';
 import { fixtureUsersFile, USERS } from './support/directory-fixture.ts';
+import { expectRejection } from './support/directory-suite.ts';
 import { CLIENTS, RESOURCE, RESOURCE_SCOPE, TestIdp } from './support/oidc-provider.ts';
 
 let idp: TestIdp;
@@ -36,15 +37,7 @@ function verifier(overrides: Partial<JwtVerifierOptions> = {}): JwtVerifier {
 }
 
 async function expectReject(promise: Promise<unknown>, code: ErrorCode, message: string): Promise<void> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(isModgateError(err), `expected ModgateError, got ${String(err)}`).toBe(true);
-  expect({ code: (err as { code: string }).code, message: (err as Error).message }).toEqual({
-    code,
-    message,
-  });
+  expect((await expectRejection(promise, code)).message).toBe(message);
 }
 
 const now = () => Math.floor(Date.now() / 1000);

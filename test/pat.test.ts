@@ -7,8 +7,9 @@ import { PatKeyRing } from '../auth/pat/keys.ts';
 import { PAT_REASONS, PersonalTokens } from '../auth/pat/personal-tokens.ts';
 import { MemoryRevokedTokens, type RevokedTokens } from '../auth/pat/revoked-tokens.ts';
 import { PAT_PREFIX, PAT_TYP } from '../auth/pat/token-format.ts';
-import { type ErrorCode, isModgateError } from '../core/errors.ts';
+import type { ErrorCode } from '../core/errors.ts';
 import { fixtureUsersFile, USERS } from './support/directory-fixture.ts';
+import { expectRejection } from './support/directory-suite.ts';
 
 const ISSUER = 'https://modgate.test';
 const HOUR_MS = 3_600_000;
@@ -20,15 +21,7 @@ function pemKey(kid: string, type: 'ed25519' | 'ec' = 'ed25519') {
 }
 
 async function expectReject(promise: Promise<unknown>, code: ErrorCode, message: string): Promise<void> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(isModgateError(err), `expected ModgateError, got ${String(err)}`).toBe(true);
-  expect({ code: (err as { code: string }).code, message: (err as Error).message }).toEqual({
-    code,
-    message,
-  });
+  expect((await expectRejection(promise, code)).message).toBe(message);
 }
 
 describe('personal access tokens', () => {
