@@ -97,6 +97,52 @@ const load = (c: Contender, path: string, connections: number, seconds = SECONDS
 
 const pick = (rs: readonly LoadResult[], f: (r: LoadResult) => number) => median(rs.map(f));
 
+/**
+ * The `.info` figures of modgate's variants (personal tokens, Redis state)
+ * against modgate itself, in rounds that alternate the three: the cost of a
+ * cached authentication with Redis against in-process state, as a ratio.
+ */
+async function measureVariants(world: BenchWorld): Promise<string[]> {
+  const variants = [world.modgate, world.modgatePat, world.modgateRedis];
+  await roundRobin(variants, 1, (c) => load(c, BENCH_PATHS.info, CONNECTIONS.info, WARMUP_SECONDS));
+  const info = await roundRobin(variants, ROUNDS, async (c) => {
+    const cpu = await cpuOf(c);
+    const r = await load(c, BENCH_PATHS.info, CONNECTIONS.info);
+    return { ...r, cpuUs: (((await cpuOf(c)) - cpu) / r.requests) * 1e6 };
+  });
+  const figures = new Map(
+    variants.map((c) => {
+      const rounds = info.get(c)!;
+      return [
+        c,
+        {
+          rps: pick(rounds, (r) => r.requestsPerSecond),
+          p50: pick(rounds, (r) => r.p50Ms),
+          cpuUs: median(rounds.map((r) => r.cpuUs)),
+        },
+      ] as const;
+    }),
+  );
+  for (const c of [world.modgatePat, world.modgateRedis]) {
+    const f = figures.get(c)!;
+    Object.assign(c.figures, {
+      infoRps: f.rps,
+      infoP50Ms: f.p50,
+      infoP99Ms: pick(info.get(c)!, (r) => r.p99Ms),
+      infoCpuUs: f.cpuUs,
+    });
+  }
+  const base = figures.get(world.modgate)!;
+  return [world.modgatePat, world.modgateRedis].map((c) => {
+    const f = figures.get(c)!;
+    return (
+      `${c.name} ÷ modgate (same rounds, .info, cached authentication): ` +
+      `CPU/request ${(f.cpuUs / base.cpuUs).toFixed(2)}× (${Math.round(f.cpuUs)} vs ${Math.round(base.cpuUs)} µs), ` +
+      `req/s ${(f.rps / base.rps).toFixed(2)}×, p50 ${(f.p50 / base.p50).toFixed(2)}×`
+    );
+  });
+}
+
 /** .info rate and latency, LDAP binds under load, zip bandwidth, RSS; returns notes for the report. */
 async function measureLoads(world: BenchWorld, contenders: readonly Contender[]): Promise<string[]> {
   await roundRobin(contenders, 1, (c) => load(c, BENCH_PATHS.info, CONNECTIONS.info, WARMUP_SECONDS));
@@ -195,7 +241,10 @@ async function main(): Promise<number> {
     if (PIN) await pinProcesses([process.pid], CPU_REST);
     world = await startBenchWorld(dir);
     const contenders = [world.direct, world.nginx, world.modgate];
+    const variants = [world.modgatePat, world.modgateRedis];
+    for (const c of [...contenders, ...variants]) console.error(`bench: ${c.name} at ${c.url}`);
     const notes = await measureLoads(world, contenders);
+    notes.push(...(await measureVariants(world)));
     const cold = await measureColdAuth(world);
     await measureGoDownloads(world, contenders, dir);
     const { figures } = world.modgate;
@@ -204,8 +253,7 @@ async function main(): Promise<number> {
     world = undefined;
     const rows: Row[] = [
       ...contenders.map((c) => ({ name: c.name, figures: c.figures })),
-      { name: 'modgate + personal tokens', notYet: 'n/a (issue 6)' },
-      { name: 'modgate + Redis state', notYet: 'n/a (issue 5)' },
+      ...variants.map((c) => ({ name: c.name, figures: c.figures })),
     ];
     const { markdown, missed } = renderTable(rows, CONTENDER_NAMES);
     const placement = PIN

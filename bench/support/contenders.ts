@@ -5,11 +5,16 @@
  * front of it (TLS, Basic auth against a real slapd, the 1,000-rule policy,
  * audit to a file, upstream kind athens), each on its own port.
  */
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
+import { PatKeyRing } from '../../auth/pat/keys.ts';
+import { PersonalTokens } from '../../auth/pat/personal-tokens.ts';
+import { MemoryRevokedTokens } from '../../auth/pat/revoked-tokens.ts';
 import { gatewayConfigSchema } from '../../gateway/config/schema.ts';
 import { USERS } from '../../test/support/directory-fixture.ts';
+import { startRedis } from '../../test/support/redis.ts';
 import { ldapDirectoryOptions, type Slapd, startSlapd } from '../../test/support/slapd.ts';
 import { makeTestPki, type TestPki } from '../../test/support/tls.ts';
 import { writeBenchModules, writeGraphRoot } from './bench-modules.ts';
@@ -18,6 +23,12 @@ import type { GoTarget } from './go-download.ts';
 import { startNginxBasicAuth, startNginxUpstream } from './nginx.ts';
 import { type GatewayProcess, startGatewayProcess } from './processes.ts';
 import type { Figures } from './report.ts';
+
+/** The personal-token signing key of the bench gateways (P-256, generated per run). */
+const PAT_KEY_PEM = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({
+  type: 'pkcs8',
+  format: 'pem',
+}) as string;
 
 /** Requests per minute per identity allowed to the load user (far above what one machine can send). */
 const RATE_LIMIT_CEILING = 1_000_000_000;
@@ -48,6 +59,10 @@ export interface BenchWorld {
   readonly direct: Contender;
   readonly nginx: Contender;
   readonly modgate: Contender;
+  /** The same gateway, the load user sending a modgate personal token as the Basic password. */
+  readonly modgatePat: Contender;
+  /** A second gateway, identical but for `state: redis` (a real redis-server on loopback). */
+  readonly modgateRedis: Contender;
   stop(): Promise<void>;
 }
 
@@ -55,7 +70,12 @@ export const CONTENDER_NAMES = {
   direct: 'direct (nginx static, http)',
   nginx: 'nginx auth_basic + proxy_pass',
   modgate: 'modgate (LDAP, 1,000 rules, audit)',
+  modgatePat: 'modgate + personal tokens',
+  modgateRedis: 'modgate + Redis state',
 } as const;
+
+/** iss/aud of the bench's personal tokens. */
+const PAT_ISSUER = 'https://modgate.bench.invalid';
 
 const basic = (name: string, password: string) =>
   `Basic ${Buffer.from(`${name}:${password}`).toString('base64')}`;
@@ -71,9 +91,16 @@ function ldapYaml(slapd: Slapd, passwordRef: string): Record<string, unknown> {
   };
 }
 
-async function gatewayConfig(dir: string, pki: TestPki, slapd: Slapd, upstreamUrl: string): Promise<string> {
+async function gatewayConfig(
+  dir: string,
+  pki: TestPki,
+  slapd: Slapd,
+  upstreamUrl: string,
+  extra: Record<string, unknown> = {},
+): Promise<string> {
   await writeFile(join(dir, 'ldap-password'), slapd.bindPassword, { mode: 0o600 });
   await writeFile(join(dir, 'policy.yaml'), benchPolicyYaml());
+  await writeFile(join(dir, 'pat-key.pem'), PAT_KEY_PEM, { mode: 0o600 });
   const config = {
     listen: { host: '127.0.0.1', port: 0 },
     tls: { cert: `file:${pki.certPath}`, key: `file:${pki.keyPath}` },
@@ -88,6 +115,11 @@ async function gatewayConfig(dir: string, pki: TestPki, slapd: Slapd, upstreamUr
     ...('abuse' in gatewayConfigSchema.shape
       ? { abuse: { rate_limit: { requests: RATE_LIMIT_CEILING } } }
       : {}),
+    personal_tokens: {
+      issuer: PAT_ISSUER,
+      keys: [{ kid: 'bench', pem: `file:${join(dir, 'pat-key.pem')}` }],
+    },
+    ...extra,
   };
   await writeFile(join(dir, 'gateway.yaml'), stringify(config));
   return join(dir, 'gateway.yaml');
@@ -117,6 +149,20 @@ export async function startBenchWorld(dir: string): Promise<BenchWorld> {
     const config = await gatewayConfig(join(dir, 'modgate'), pki, slapd, upstream.url);
     const gateway = await startGatewayProcess(config, join(dir, 'modgate', 'modgate.log'));
     stops.push(() => gateway.stop());
+    const redis = await startRedis();
+    stops.push(() => redis.dispose());
+    await mkdir(join(dir, 'modgate-redis'));
+    const redisConfig = await gatewayConfig(join(dir, 'modgate-redis'), pki, slapd, upstream.url, {
+      state: { kind: 'redis', url: redis.url },
+      workers: 1,
+    });
+    const gatewayRedis = await startGatewayProcess(redisConfig, join(dir, 'modgate-redis', 'modgate.log'));
+    stops.push(() => gatewayRedis.stop());
+    const pat = await new PersonalTokens({
+      issuer: PAT_ISSUER,
+      keys: PatKeyRing.fromPem([{ kid: 'bench', pem: PAT_KEY_PEM }]),
+      revoked: new MemoryRevokedTokens(),
+    }).issue(user.name, 3_600_000);
     const authorization = basic(user.name, user.password);
     const secure = (url: string, pids: () => Promise<number[]>, name: string): Contender => ({
       name,
@@ -141,6 +187,11 @@ export async function startBenchWorld(dir: string): Promise<BenchWorld> {
       },
       nginx: secure(proxy.url, proxy.pids, CONTENDER_NAMES.nginx),
       modgate: secure(gateway.url, async () => [gateway.pid], CONTENDER_NAMES.modgate),
+      modgatePat: {
+        ...secure(gateway.url, async () => [gateway.pid], CONTENDER_NAMES.modgatePat),
+        authorization: basic(user.name, pat.token),
+      },
+      modgateRedis: secure(gatewayRedis.url, async () => [gatewayRedis.pid], CONTENDER_NAMES.modgateRedis),
       stop,
     };
   } catch (err) {
