@@ -50,6 +50,13 @@ export class Metrics {
     buckets: LATENCY_BUCKETS,
     registers: [this.registry],
   });
+  readonly #idpCalls = new Histogram({
+    name: 'modgate_idp_call_duration_seconds',
+    help: 'Calls to identity providers (OIDC discovery, JWKS) by document and result.',
+    labelNames: ['call', 'result'] as const,
+    buckets: LATENCY_BUCKETS,
+    registers: [this.registry],
+  });
   readonly #policyDecisions = new Counter({
     name: 'modgate_policy_decisions_total',
     help: 'Policy decisions by enforced decision and dry-run outcome.',
@@ -91,6 +98,10 @@ export class Metrics {
     const decision = ctx.policy?.decision;
     if (decision)
       this.#policyDecisions.inc({ decision: decision.action, dry_run: decision.dryRun?.action ?? '' });
+  }
+
+  idpCall(call: 'discovery' | 'jwks', ms: number, ok: boolean): void {
+    this.#idpCalls.observe({ call, result: ok ? 'ok' : 'failed' }, ms / 1000);
   }
 
   policyReload(ok: boolean): void {

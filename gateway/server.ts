@@ -101,7 +101,8 @@ export async function startGateway(
     ...settings.auth,
     sharedCache,
     revocations,
-    tokens: tokenVerifiers(settings, lookup, store).verifiers,
+    tokens: tokenVerifiers(settings, lookup, store, (call, ms, ok) => metrics.idpCall(call, ms, ok))
+      .verifiers,
   });
   // /readyz: the directory, each upstream's probe module, Redis — the checks check-config runs too.
   const readiness = new Readiness(

@@ -1,5 +1,6 @@
 import type { TokenVerifiers } from '../auth/authenticator.ts';
 import type { DirectoryUser } from '../auth/directory.ts';
+import type { IdpCallObserver } from '../auth/jwt/issuer-keys.ts';
 import { JwtVerifier } from '../auth/jwt/verifier.ts';
 import { PatKeyRing } from '../auth/pat/keys.ts';
 import { PersonalTokens } from '../auth/pat/personal-tokens.ts';
@@ -21,6 +22,7 @@ export function tokenVerifiers(
   settings: Pick<GatewaySettings, 'jwt' | 'personalTokens'>,
   lookup: (username: string) => Promise<DirectoryUser | undefined>,
   store: StateStore,
+  onIdpCall?: IdpCallObserver,
 ): { verifiers: TokenVerifiers; personalTokens: PersonalTokens | undefined } {
   let jwt: TokenVerifiers['jwt'];
   if (settings.jwt) {
@@ -30,6 +32,7 @@ export function tokenVerifiers(
       lookup,
       clockToleranceS: Math.round(settings.jwt.clockSkewMs / 1000),
       allowInsecureHttp: settings.jwt.allowInsecureHttp,
+      onIdpCall,
     });
     jwt = (token) => verifier.verify(token);
   }

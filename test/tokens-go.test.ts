@@ -37,6 +37,7 @@ beforeAll(async () => {
         issuers: [{ issuer: idp.issuer, audiences: [RESOURCE] }],
         service_identities: [{ issuer: idp.issuer, subject: CLIENTS.ci.id, name: 'ci-bot', groups: ['ci'] }],
       },
+      metrics: { port: 0 },
       personal_tokens: {
         issuer: PAT_ISSUER,
         keys: [{ kid: 'k1', pem: await secretFile(dir, 'pat.pem', patKeyPem) }],
@@ -95,6 +96,15 @@ describe('JWTs from the IdP', () => {
       await idp.signJwt({ aud: RESOURCE, iss: 'https://other-idp.example', preferred_username: 'alice' }),
     );
     expect(foreign.status).toBe(401);
+  });
+});
+
+describe('metrics', () => {
+  it('IdP calls (discovery, JWKS) are timed', async () => {
+    const text = await (await fetch(stack.gateway.metricsUrl!)).text();
+    expect(text).toMatch(/modgate_idp_call_duration_seconds_count\{call="discovery",result="ok"\} [1-9]/);
+    expect(text).toMatch(/modgate_idp_call_duration_seconds_count\{call="jwks",result="ok"\} [1-9]/);
+    expect(text).toMatch(/modgate_auth_total\{method="jwt",result="ok"\} [1-9]/);
   });
 });
 

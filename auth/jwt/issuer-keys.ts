@@ -4,7 +4,7 @@
  * §4) to find `jwks_uri`, then jose's remote JWKS with a refetch cooldown so
  * tokens with unknown `kid`s cannot make modgate hammer the IdP.
  */
-import { createRemoteJWKSet, type JWTVerifyGetKey } from 'jose';
+import { createRemoteJWKSet, customFetch, type JWTVerifyGetKey } from 'jose';
 import { ModgateError } from '../../core/errors.ts';
 import { JWT_REASONS } from './jose-errors.ts';
 
@@ -30,6 +30,26 @@ export interface IssuerKeysOptions {
   /** Allow `http:` issuer and JWKS URLs. Unsafe outside tests: keys could be swapped in transit. */
   readonly allowInsecureHttp?: boolean | undefined;
   readonly now?: (() => number) | undefined;
+  /** Hears every call to the IdP (discovery, JWKS) with its duration, for metrics. */
+  readonly onIdpCall?: IdpCallObserver | undefined;
+}
+
+/** Reports one IdP call: which document, how long it took (ms), whether it answered 200. */
+export type IdpCallObserver = (call: 'discovery' | 'jwks', ms: number, ok: boolean) => void;
+
+/** `fetch`, timed for `observe`. */
+function timedFetch(call: 'discovery' | 'jwks', observe: IdpCallObserver | undefined): typeof fetch {
+  return async (input, init) => {
+    const started = performance.now();
+    try {
+      const res = await fetch(input, init);
+      observe?.(call, performance.now() - started, res.status === 200);
+      return res;
+    } catch (err) {
+      observe?.(call, performance.now() - started, false);
+      throw err;
+    }
+  };
 }
 
 function idpUnavailable(why: string, detail: Record<string, unknown>, cause?: unknown): ModgateError {
@@ -67,6 +87,7 @@ export class IssuerKeys {
           timeoutDuration: this.#options.timeoutMs ?? DEFAULT_IDP_TIMEOUT_MS,
           cooldownDuration: this.#options.cooldownMs ?? DEFAULT_JWKS_COOLDOWN_MS,
           cacheMaxAge: this.#options.cacheMaxAgeMs ?? DEFAULT_JWKS_CACHE_MAX_AGE_MS,
+          [customFetch]: timedFetch('jwks', this.#options.onIdpCall),
         }),
       (err: unknown) => {
         this.#keys = undefined;
@@ -86,7 +107,7 @@ export class IssuerKeys {
     if (this.#options.jwksUri !== undefined) return this.#options.jwksUri;
     const issuer = this.#options.issuer;
     const url = `${issuer.replace(/\/$/, '')}/.well-known/openid-configuration`;
-    const res = await fetch(url, {
+    const res = await timedFetch('discovery', this.#options.onIdpCall)(url, {
       headers: { accept: 'application/json' },
       redirect: 'error',
       signal: AbortSignal.timeout(this.#options.timeoutMs ?? DEFAULT_IDP_TIMEOUT_MS),

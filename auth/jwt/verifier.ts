@@ -13,7 +13,7 @@
 import { decodeJwt, decodeProtectedHeader, jwtVerify } from 'jose';
 import { ModgateError } from '../../core/errors.ts';
 import type { DirectoryUser } from '../directory.ts';
-import { IssuerKeys } from './issuer-keys.ts';
+import { type IdpCallObserver, IssuerKeys } from './issuer-keys.ts';
 import { fromJoseError, JWT_REASONS } from './jose-errors.ts';
 import { ServiceIdentities, type ServiceIdentity } from './service-identity.ts';
 
@@ -69,6 +69,8 @@ export interface JwtVerifierOptions {
   readonly idpTimeoutMs?: number | undefined;
   /** Allow `http:` issuers. Unsafe outside tests. */
   readonly allowInsecureHttp?: boolean | undefined;
+  /** Hears every call to an IdP (discovery, JWKS), for metrics. */
+  readonly onIdpCall?: IdpCallObserver | undefined;
 }
 
 /** Who a verified token speaks for. */
@@ -128,6 +130,7 @@ export class JwtVerifier {
         cooldownMs: options.jwksCooldownMs,
         cacheMaxAgeMs: options.jwksCacheMaxAgeMs,
         allowInsecureHttp: options.allowInsecureHttp,
+        onIdpCall: options.onIdpCall,
       });
       issuers.set(config.issuer, { config, algorithms, keys });
     }
