@@ -1,6 +1,9 @@
 import { createHmac, createSecretKey, type KeyObject } from 'node:crypto';
 import { ModgateError } from '../../core/errors.ts';
 
+/** Ids remembered per process (entries), oldest dropped first. */
+const RECENT_IDS = 10_000;
+
 /** Least size of the key that hashes names into state keys (bytes): 128 bits. */
 export const MIN_SUBJECT_KEY_BYTES = 16;
 
@@ -30,8 +33,17 @@ export class SubjectHasher {
     }
   }
 
+  /** Recent ids by purpose and name (names are not secrets): one HMAC per name, not one per request. */
+  readonly #recent = new Map<string, string>();
+
   /** The id of `name` for `purpose`. */
   id(purpose: string, name: string): string {
-    return createHmac('sha256', this.#key).update(purpose).update('\0').update(name).digest('base64url');
+    const memo = `${purpose}\0${name}`;
+    const known = this.#recent.get(memo);
+    if (known !== undefined) return known;
+    const id = createHmac('sha256', this.#key).update(purpose).update('\0').update(name).digest('base64url');
+    if (this.#recent.size >= RECENT_IDS) this.#recent.delete(this.#recent.keys().next().value as string);
+    this.#recent.set(memo, id);
+    return id;
   }
 }
