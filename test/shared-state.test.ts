@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { type BenchProcess, startProcess, waitForOutput } from '../bench/support/processes.ts';
+import { type GatewayProcess, startGatewayProcess } from '../bench/support/processes.ts';
 import { type AthensEmulator, startAthensEmulator } from './support/athens-emulator.ts';
 import { USERS } from './support/directory-fixture.ts';
 import { secretFile } from './support/gateway.ts';
@@ -30,7 +30,7 @@ let pki: TestPki;
 let slapd: Slapd;
 let athens: AthensEmulator;
 let redis: RedisServer;
-const gateways: { proc: BenchProcess; url: string }[] = [];
+const gateways: GatewayProcess[] = [];
 const seen: SeenResponse[] = [];
 
 beforeAll(async () => {
@@ -54,19 +54,11 @@ beforeAll(async () => {
       }),
     ),
   );
-  for (const name of ['a', 'b']) gateways.push(await startGatewayProcess(join(dir, 'gateway.yaml'), name));
+  for (const name of ['a', 'b']) gateways.push(await startGateway(join(dir, 'gateway.yaml'), name));
 }, 60_000);
 
-async function startGatewayProcess(
-  config: string,
-  name: string,
-): Promise<{ proc: BenchProcess; url: string }> {
-  const proc = startProcess('bin/modgate.ts', ['serve', '--config', config], {
-    logFile: join(dir, `${name}.log`),
-  });
-  const [, url] = await waitForOutput(proc, /listening on (https:\/\/\S+)/);
-  return { proc, url: url as string };
-}
+/** A gateway process of this test, its log beside the config. */
+const startGateway = (config: string, name: string) => startGatewayProcess(config, join(dir, `${name}.log`));
 
 async function gatewayConfig(state: Record<string, unknown>): Promise<Record<string, unknown>> {
   return {
@@ -100,7 +92,7 @@ async function gatewayConfig(state: Record<string, unknown>): Promise<Record<str
 }
 
 afterAll(async () => {
-  await Promise.all(gateways.map((g) => g.proc.stop()));
+  await Promise.all(gateways.map((g) => g.stop()));
   await Promise.all([slapd?.dispose(), athens?.close(), redis?.dispose()]);
   await rm(dir, { recursive: true, force: true });
 });
@@ -249,7 +241,7 @@ describe('a Sentinel set-up', () => {
         }),
       ),
     );
-    const g = await startGatewayProcess(config, 'sentinel');
+    const g = await startGateway(config, 'sentinel');
     try {
       const failures: string[] = [];
       let count = 0;
@@ -277,7 +269,7 @@ describe('a Sentinel set-up', () => {
       // State lives on the new master now.
       expect((await set.replica.cli('DBSIZE')).trim()).not.toBe('0');
     } finally {
-      await g.proc.stop();
+      await g.stop();
       await set.dispose();
     }
   }, 60_000);
