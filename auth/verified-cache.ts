@@ -111,6 +111,11 @@ export class VerifiedCache<V> {
         continue;
       }
       try {
+        // Double-check under the lock: the holder before us may have stored
+        // its result between our read above and its release.
+        const stored = lease === undefined ? undefined : await shared.cache.get(key);
+        const settled = stored === undefined ? undefined : shared.decode(stored);
+        if (settled !== undefined) return settled;
         const value = await verify();
         if (this.#ttlMs > 0) await shared.cache.set(key, shared.encode(value), this.#ttlMs);
         return value;
