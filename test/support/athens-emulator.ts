@@ -86,6 +86,9 @@ export interface AthensEmulator {
   failNext(status: number, count?: number): void;
   /** Stops listening and destroys every connection, hanging ones included. */
   close(): Promise<void>;
+  /** Like `close`, but settings and records stay: `restart` listens again on the same port (an outage). */
+  stop(): Promise<void>;
+  restart(): Promise<void>;
 }
 
 /** Starts an emulator on 127.0.0.1 on a port the kernel picks. */
@@ -168,10 +171,15 @@ export async function startAthensEmulator(options: AthensOptions): Promise<Athen
       .pipe(res);
   }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen({ host: '127.0.0.1', port: 0 }, () => resolve());
-  });
+  const listen = (port: number) =>
+    new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen({ host: '127.0.0.1', port }, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  await listen(0);
   const address = server.address();
   const port = typeof address === 'object' && address !== null ? address.port : 0;
   const origin = `http://127.0.0.1:${port}`;
@@ -184,6 +192,8 @@ export async function startAthensEmulator(options: AthensOptions): Promise<Athen
     configure: (s) => void Object.assign(settings, s),
     failNext: (status, count = 1) => failures.push(...Array<number>(count).fill(status)),
     close: () => closeServer(server),
+    stop: () => closeServer(server),
+    restart: () => listen(port),
   };
 }
 
