@@ -31,6 +31,13 @@ export type ErrorCode =
   | 'upstream.rejected_credential'
   | 'upstream.refused'
   | 'upstream.bad_response'
+  // browser pages, token self-service and login (gateway/web, gateway/sso)
+  | 'request.invalid' // a form or API body that does not make sense
+  | 'request.forbidden' // CSRF check failed, or not the owner
+  | 'sso.login_failed' // the IdP said no, or its answer did not check out
+  | 'sso.pending' // device grant: the person has not approved yet
+  | 'sso.unavailable' // the IdP could not be asked
+  | 'state.unavailable' // the shared store could not be asked for something that must not be guessed
   // configuration (start-up and CLI)
   | 'config.invalid'
   | 'config.secret_unresolved'

@@ -17,6 +17,7 @@ import type { Readiness } from './readiness.ts';
 import { writeAnswer, writeRefusal } from './respond.ts';
 import type { Revocations } from './revocations.ts';
 import { bindUpstream, type RoutingDeps } from './route.ts';
+import type { PageHandler } from './sso/routes.ts';
 
 export interface PipelineDeps {
   readonly authenticator: Authenticator;
@@ -32,6 +33,8 @@ export interface PipelineDeps {
   readonly realm: string;
   readonly abuse: AbuseGuard;
   readonly trustedProxies: TrustedProxies;
+  /** Login, set-up and token pages, when `sso` is configured. */
+  readonly pages?: PageHandler | undefined;
 }
 
 /**
@@ -64,6 +67,7 @@ async function run(
   authLog: Logger,
 ) {
   if (await serveOps(ctx, req, res, deps)) return;
+  if (deps.pages && (await deps.pages(ctx, req, res))) return;
   if (ctx.method !== 'GET' && ctx.method !== 'HEAD') {
     throw new ModgateError(
       'request.method_not_allowed',

@@ -20,8 +20,12 @@ import { PolicyStore } from './policy-store.ts';
 import { PublishTimes } from './publish-times.ts';
 import { Readiness } from './readiness.ts';
 import { Revocations } from './revocations.ts';
+import { SelfService } from './self-service.ts';
+import { SsoClient } from './sso/oidc.ts';
+import { ssoRoutes } from './sso/routes.ts';
 import { sealedTokenCache, sharedAuthCache } from './state/adapters.ts';
 import { openStateStore } from './state/settings.ts';
+import { storeTokenRegistry } from './token-registry-store.ts';
 import { tokenVerifiers } from './token-verifiers.ts';
 import { buildUpstreams, checkRouteReferences } from './upstreams/build.ts';
 
@@ -96,14 +100,29 @@ export async function startGateway(
     maxEntries: settings.auth.cacheMaxEntries,
     shared: sharedCache,
   });
+  const tokens = tokenVerifiers(settings, lookup, store, (call, ms, ok) => metrics.idpCall(call, ms, ok));
   const authenticator = new Authenticator({
     directory,
     ...settings.auth,
     sharedCache,
     revocations,
-    tokens: tokenVerifiers(settings, lookup, store, (call, ms, ok) => metrics.idpCall(call, ms, ok))
-      .verifiers,
+    tokens: tokens.verifiers,
   });
+  const pages =
+    settings.sso && tokens.personalTokens
+      ? ssoRoutes({
+          sso: new SsoClient(settings.sso, lookup),
+          selfService: new SelfService(
+            tokens.personalTokens,
+            storeTokenRegistry(store),
+            settings.sso.tokenTtlMs,
+          ),
+          personalTokens: tokens.personalTokens,
+          policies,
+          store,
+          log: log.child({ stream: 'sso' }),
+        })
+      : undefined;
   // /readyz: the directory, each upstream's probe module, Redis — the checks check-config runs too.
   const readiness = new Readiness(
     dependencyChecks(settings, routing).filter((c) => READINESS_COMPONENTS.test(c.name)),
@@ -126,6 +145,7 @@ export async function startGateway(
     audit,
     log,
     realm: settings.auth.realm,
+    pages,
   });
   const server: Server =
     'cert' in settings.tls

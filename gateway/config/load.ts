@@ -17,6 +17,7 @@ import type {
   CredentialSettings,
   GatewaySettings,
   RemoteUpstreamSettings,
+  SsoSettings,
   UpstreamSettings,
 } from './settings.ts';
 
@@ -100,6 +101,17 @@ function crossCheck(config: GatewayConfigFile, lineOf: LineOf): YamlProblem[] {
     }
     if (cred.kind === 'artifactory-token' && cred.url.startsWith('http:') && !cred.allow_insecure_http) {
       at(['credentials', name, 'url'], 'is plain http; set allow_insecure_http: true to accept that');
+    }
+  }
+  if (config.sso !== undefined) {
+    if (config.listen.public_url === undefined) {
+      at(['sso'], 'needs listen.public_url (the IdP redirects the browser back to it)');
+    }
+    if (config.personal_tokens === undefined) {
+      at(['sso'], 'needs personal_tokens (login ends in a personal token)');
+    }
+    if (config.sso.issuer.startsWith('http:') && !config.sso.allow_insecure_http) {
+      at(['sso', 'issuer'], 'is plain http; set allow_insecure_http: true to accept that');
     }
   }
   for (const p of TrustedProxies.problems(config.listen.trusted_proxies)) {
@@ -235,6 +247,38 @@ function resolveSettings(config: GatewayConfigFile, baseDir: string, report: Rep
               pem: secret(k.pem, ['personal_tokens', 'keys', String(i), 'pem']),
             })),
           },
+    sso: ssoSettings(config, secret, report),
+  };
+}
+
+/** Minimum length of `sso.session_key` (characters): it keys AES-256-GCM through SHA-256. */
+const MIN_SESSION_KEY_CHARS = 32;
+
+function ssoSettings(
+  config: GatewayConfigFile,
+  secret: (ref: string, keys: string[]) => string,
+  report: Report,
+): SsoSettings | undefined {
+  const sso = config.sso;
+  if (sso === undefined || config.listen.public_url === undefined) return undefined;
+  const sessionKey = secret(sso.session_key, ['sso', 'session_key']);
+  if (sessionKey !== '' && sessionKey.length < MIN_SESSION_KEY_CHARS) {
+    report(['sso', 'session_key'], `must be at least ${MIN_SESSION_KEY_CHARS} characters`);
+  }
+  const publicUrl = config.listen.public_url.replace(/\/+$/, '');
+  return {
+    issuer: sso.issuer,
+    clientId: sso.client_id,
+    clientSecret: secret(sso.client_secret, ['sso', 'client_secret']),
+    scopes: sso.scopes,
+    userClaim: sso.user_claim,
+    stripSuffix: sso.strip_suffix,
+    sessionKey,
+    sessionTtlMs: sso.session_ttl,
+    tokenTtlMs: sso.token_ttl,
+    allowInsecureHttp: sso.allow_insecure_http,
+    redirectUri: `${publicUrl}/login/callback`,
+    publicUrl,
   };
 }
 

@@ -27,6 +27,13 @@ export const DEFAULT_UPSTREAM_CONNECT_TIMEOUT = '5s';
 /** Default keep-alive pool size per upstream (sockets). */
 export const DEFAULT_UPSTREAM_MAX_SOCKETS = 64;
 
+/** Default lifetime of a browser session after SSO login. */
+export const DEFAULT_SSO_SESSION_TTL = '8h';
+/** Default lifetime of a personal token minted by the set-up page or `modgate login`. */
+export const DEFAULT_SSO_TOKEN_TTL = '30d';
+/** Default OIDC scopes asked for at login. */
+export const DEFAULT_SSO_SCOPES = ['openid', 'profile'];
+
 /** Default size at which the audit file is rotated. */
 export const DEFAULT_AUDIT_ROTATE_SIZE = '100MB';
 /** Default number of rotated audit files kept. */
@@ -306,6 +313,30 @@ export const gatewayConfigSchema = z.strictObject({
       /** iss/aud of the tokens: this gateway's public URL. */
       issuer: z.url(),
       keys: z.array(z.strictObject({ kid: z.string().min(1), pem: secretRef })).min(1),
+    })
+    .optional(),
+  /**
+   * Single sign-on for people: browser login (authorization code + PKCE) to
+   * the set-up page, and the device grant behind `modgate login`. Both end in
+   * a personal token, so `personal_tokens` and `listen.public_url` are required.
+   */
+  sso: z
+    .strictObject({
+      /** The IdP's issuer URL (OIDC discovery). */
+      issuer: z.url(),
+      client_id: z.string().min(1),
+      client_secret: secretRef,
+      scopes: z.array(z.string().min(1)).default(DEFAULT_SSO_SCOPES),
+      /** The ID-token claim naming the directory user. */
+      user_claim: z.string().min(1).default('preferred_username'),
+      strip_suffix: z.string().min(1).optional(),
+      /** Seals session cookies (AES-GCM); at least 32 characters, the same in every process. */
+      session_key: secretRef,
+      session_ttl: durationMs.prefault(DEFAULT_SSO_SESSION_TTL),
+      /** Lifetime of the personal tokens people mint (at most the personal-token maximum, 90 days). */
+      token_ttl: durationMs.prefault(DEFAULT_SSO_TOKEN_TTL),
+      /** Opt-in: an IdP over plain http — tests only. */
+      allow_insecure_http: z.boolean().default(false),
     })
     .optional(),
   /** Worker processes (node:cluster): auto = one per CPU with Redis state, 1 with in-process state. */

@@ -63,6 +63,25 @@ export interface GatewaySettings {
   readonly personalTokens:
     | { readonly issuer: string; readonly keys: readonly { kid: string; pem: string }[] }
     | undefined;
+  readonly sso: SsoSettings | undefined;
+}
+
+/** Single sign-on for people (browser login, `modgate login`); see `sso:` in gateway/config/schema.ts. */
+export interface SsoSettings {
+  readonly issuer: string;
+  readonly clientId: string;
+  readonly clientSecret: string;
+  readonly scopes: readonly string[];
+  readonly userClaim: string;
+  readonly stripSuffix: string | undefined;
+  readonly sessionKey: string;
+  readonly sessionTtlMs: number;
+  readonly tokenTtlMs: number;
+  readonly allowInsecureHttp: boolean;
+  /** Where the browser comes back after login: `<listen.public_url>/login/callback`. */
+  readonly redirectUri: string;
+  /** modgate's public base URL (`listen.public_url`), without a trailing slash. */
+  readonly publicUrl: string;
 }
 
 export type UpstreamSettings =
