@@ -49,7 +49,26 @@ export const CLIENTS = {
   ci: { id: 'ci-runner', secret: 'ci-runner-secret-9f2' },
   /** modgate itself, authenticating to the introspection endpoint. */
   modgate: { id: 'modgate', secret: 'modgate-client-secret-4kq' },
+  /**
+   * modgate logging people in (`sso:` in gateway.yaml): authorization code +
+   * PKCE to the redirect URIs given to {@link TestIdp.start}, and the device grant.
+   */
+  login: { id: 'modgate-login', secret: 'modgate-login-secret-7hx' },
 } as const satisfies Record<string, TestClient>;
+
+/** The grant type of RFC 8628 (device authorization). */
+export const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
+
+/**
+ * People at the provider: its development login form takes any login name
+ * (and any password) and makes it the account id; ID tokens then carry
+ * `sub` and `preferred_username` equal to it. Log in as a directory user's
+ * name (`alice`) to be that user at modgate.
+ */
+export interface PeopleOptions {
+  /** Where the provider may send the browser back after login (modgate's `/login/callback`). */
+  readonly redirectUris: readonly string[];
+}
 
 /** Token endpoint response of a successful grant. */
 export interface TokenResponse {
@@ -81,17 +100,19 @@ export class TestIdp {
   #provider: OidcProvider;
   #handler: (req: IncomingMessage, res: ServerResponse) => void;
   readonly #hits = new Map<string, number>();
+  readonly #people: PeopleOptions | undefined;
 
-  private constructor(server: Server, issuer: string, keys: SigningKey[]) {
+  private constructor(server: Server, issuer: string, keys: SigningKey[], people: PeopleOptions | undefined) {
     this.#server = server;
     this.issuer = issuer;
     this.#keys = keys;
-    this.#provider = buildProvider(issuer, keys);
+    this.#people = people;
+    this.#provider = buildProvider(issuer, keys, people);
     this.#handler = this.#provider.callback();
   }
 
-  /** Starts a provider on 127.0.0.1 (a free port). */
-  static async start(): Promise<TestIdp> {
+  /** Starts a provider on 127.0.0.1 (a free port); `people` turns on login for people (code + PKCE, device grant). */
+  static async start(people?: PeopleOptions): Promise<TestIdp> {
     let idp: TestIdp | undefined;
     const server = createServer((req, res) => {
       if (idp === undefined) {
@@ -103,7 +124,7 @@ export class TestIdp {
     });
     await new Promise<void>((resolve) => server.listen(0, LOOPBACK_V4, resolve));
     const { port } = server.address() as AddressInfo;
-    idp = new TestIdp(server, `http://${LOOPBACK_V4}:${port}`, [await newSigningKey(0)]);
+    idp = new TestIdp(server, `http://${LOOPBACK_V4}:${port}`, [await newSigningKey(0)], people);
     return idp;
   }
 
@@ -141,7 +162,7 @@ export class TestIdp {
   async rotateKey(): Promise<string> {
     const key = await newSigningKey(this.#keys.length);
     this.#keys = [key, ...this.#keys];
-    this.#provider = buildProvider(this.issuer, this.#keys);
+    this.#provider = buildProvider(this.issuer, this.#keys, this.#people);
     this.#handler = this.#provider.callback();
     return key.kid;
   }
@@ -206,9 +227,43 @@ function basicAuth(client: TestClient): string {
   return `Basic ${Buffer.from(`${encode(client.id)}:${encode(client.secret)}`).toString('base64')}`;
 }
 
-function buildProvider(issuer: string, keys: readonly SigningKey[]): OidcProvider {
-  const provider = new Provider(issuer, {
+/** The client and settings that let people log in, when {@link PeopleOptions} are given. */
+function peopleConfiguration(people: PeopleOptions | undefined) {
+  if (people === undefined) return { clients: [], features: {}, rest: {} };
+  return {
     clients: [
+      {
+        client_id: CLIENTS.login.id,
+        client_secret: CLIENTS.login.secret,
+        grant_types: ['authorization_code', DEVICE_CODE_GRANT],
+        response_types: ['code'],
+        redirect_uris: [...people.redirectUris],
+        id_token_signed_response_alg: SIGNING_ALG,
+      },
+    ],
+    features: { devInteractions: { enabled: true }, deviceFlow: { enabled: true } },
+    rest: {
+      findAccount: async (_ctx: unknown, sub: string) => ({
+        accountId: sub,
+        claims: async () => ({ sub, preferred_username: sub }),
+      }),
+      claims: { openid: ['sub'], profile: ['preferred_username'] },
+      // Profile claims in the ID token itself (modgate reads the ID token, not userinfo).
+      conformIdTokenClaims: false,
+    },
+  };
+}
+
+function buildProvider(
+  issuer: string,
+  keys: readonly SigningKey[],
+  people: PeopleOptions | undefined,
+): OidcProvider {
+  const forPeople = peopleConfiguration(people);
+  const provider = new Provider(issuer, {
+    ...forPeople.rest,
+    clients: [
+      ...forPeople.clients,
       {
         client_id: CLIENTS.ci.id,
         client_secret: CLIENTS.ci.secret,
@@ -229,9 +284,10 @@ function buildProvider(issuer: string, keys: readonly SigningKey[]): OidcProvide
     ],
     jwks: { keys: keys.map((k) => k.jwk) },
     cookies: { keys: ['test-cookie-key-not-secret'] },
-    scopes: ['openid', RESOURCE_SCOPE],
+    scopes: ['openid', 'profile', RESOURCE_SCOPE],
     features: {
       devInteractions: { enabled: false },
+      ...forPeople.features,
       clientCredentials: { enabled: true },
       introspection: { enabled: true },
       revocation: { enabled: true },
