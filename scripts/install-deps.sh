@@ -2,11 +2,12 @@
 # Installs the Debian packages the test suite drives for real, when missing:
 # slapd + ldap-utils (LDAP), golang-go + golang-golang-x-mod-dev (the go command
 # and x/mod for differential tests), redis-server, openssl, docker-compose (only
-# `docker-compose config`, to validate docker-compose.yml). Non-interactive;
+# `docker-compose config`, to validate docker-compose.yml), chromium (the
+# browser-login test drives it through playwright-core). Non-interactive;
 # safe to run again. Needs root (or sudo) only when something is missing.
 set -euo pipefail
 
-packages=(slapd ldap-utils golang-go golang-golang-x-mod-dev redis-server openssl docker-compose)
+packages=(slapd ldap-utils golang-go golang-golang-x-mod-dev redis-server openssl docker-compose chromium)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
