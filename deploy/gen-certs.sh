@@ -8,7 +8,8 @@
 # this folder) and a server certificate for modgate signed by it
 # (deploy/tls/: modgate.pem, modgate-key.pem, and a copy of ca.pem), valid for
 # localhost, modgate (its compose service name), 127.0.0.1 and ::1, plus every
-# --name. deploy/tls is mounted read-only into the modgate container.
+# --name; and modgate's personal-token signing key (token-signing-key.pem,
+# Ed25519, made once). deploy/tls is mounted read-only into the modgate container.
 #
 # Clients trust the CA with SSL_CERT_FILE=deploy/tls/ca.pem (the go command)
 # or curl --cacert deploy/tls/ca.pem. This is for a local stack: production
@@ -40,6 +41,7 @@ server_days=365
 
 mkdir -p "$tls_dir" "$ca_dir"
 umask 077
+work_key="$(mktemp)"
 
 if [ "$force" -eq 1 ] || [ ! -s "$ca_dir/ca.pem" ] || [ ! -s "$ca_dir/ca-key.pem" ]; then
   openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
@@ -75,6 +77,15 @@ if [ "$force" -eq 1 ] || [ ! -s "$tls_dir/modgate.pem" ] || [ ! -s "$tls_dir/mod
   install -m 644 "$work/key.pem" "$tls_dir/modgate-key.pem"
   install -m 644 "$work/cert.pem" "$tls_dir/modgate.pem"
   echo "gen-certs: new certificate for $sans in $tls_dir"
+fi
+
+# modgate's key for signing personal access tokens (personal_tokens.keys in
+# gateway.yaml): Ed25519, kept across runs (a new key would void every token).
+if [ ! -s "$tls_dir/token-signing-key.pem" ]; then
+  openssl genpkey -algorithm ed25519 -out "$work_key" 2>/dev/null
+  install -m 644 "$work_key" "$tls_dir/token-signing-key.pem"
+  rm -f "$work_key"
+  echo "gen-certs: new token-signing key in $tls_dir"
 fi
 
 install -m 644 "$ca_dir/ca.pem" "$tls_dir/ca.pem"

@@ -299,7 +299,7 @@ describe('the mounted gateway.yaml in the container layout', () => {
       'skip ldap ldap://openldap:389: not checked (--offline)',
       'skip upstream athens http://athens:3000: not checked (--offline)',
       'skip redis redis://redis:6379: not checked (--offline)',
-      'skip idp: not configured',
+      'skip idp http://dex:5556/dex: not checked (--offline)',
       'check-config: everything checked is fine',
     ]);
   });

@@ -112,6 +112,44 @@ describe('gateway.yaml', () => {
     ]);
   });
 
+  it('sso: needs public_url and personal_tokens, an https issuer unless opted out, a long session key, a token_ttl within the personal-token maximum', () => {
+    process.env.MODGATE_TEST_ATHENS_PW = 'x';
+    process.env.MODGATE_TEST_SSO_SECRET = 'client-secret';
+    process.env.MODGATE_TEST_SESSION_KEY = 'too-short';
+    const sso = `sso:
+  issuer: http://idp.internal
+  client_id: modgate
+  client_secret: env:MODGATE_TEST_SSO_SECRET
+  session_key: env:MODGATE_TEST_SESSION_KEY
+  token_ttl: 2400h
+`;
+    expect(problems(valid + sso)).toEqual([
+      expect.stringMatching(/:19: sso: needs listen\.public_url/),
+      expect.stringMatching(/:19: sso: needs personal_tokens/),
+      expect.stringMatching(/:24: sso\.token_ttl: is longer than personal tokens may live \(2160h\)/),
+      expect.stringMatching(/:20: sso\.issuer: is plain http; set allow_insecure_http: true/),
+    ]);
+    const complete = valid.replace(
+      '  port: 9443\n',
+      '  port: 9443\n  public_url: https://goproxy.test:9443\n',
+    );
+    const keys =
+      'personal_tokens:\n  issuer: https://goproxy.test:9443\n  keys: [{ kid: k1, pem: file:key.pem }]\n';
+    const fine = sso.replace('token_ttl: 2400h', 'allow_insecure_http: true');
+    expect(problems(complete + keys + fine)).toEqual([
+      expect.stringMatching(/sso\.session_key: must be at least 32 characters/),
+    ]);
+    process.env.MODGATE_TEST_SESSION_KEY = 'a-session-key-of-at-least-32-characters';
+    const s = settingsFromYaml(join(dir, 'gateway.yaml'), complete + keys + fine);
+    expect(s.sso).toMatchObject({
+      redirectUri: 'https://goproxy.test:9443/login/callback',
+      publicUrl: 'https://goproxy.test:9443',
+      clientSecret: 'client-secret',
+      tokenTtlMs: 30 * 86_400_000,
+      scopes: ['openid', 'profile'],
+    });
+  });
+
   it('reports YAML syntax errors with their line', () => {
     expect(problems('listen:\n  port: [1\n')).toEqual([
       expect.stringMatching(/gateway\.yaml:\d+: \(document\): /),

@@ -1,14 +1,20 @@
 /**
- * The identity provider check: for each JWT issuer in gateway.yaml, its OIDC
- * discovery document (`/.well-known/openid-configuration`) and the JWKS it
- * names must answer with keys — what token verification needs at run time.
+ * The identity provider check: for each JWT issuer and the SSO issuer in
+ * gateway.yaml, its OIDC discovery document (`/.well-known/openid-configuration`)
+ * and the JWKS it names must answer with keys — what token verification and
+ * login need at run time.
  */
 import type { GatewaySettings } from '../config/settings.ts';
 import { type Check, outcome } from './check.ts';
 
-/** The IdP checks: one per configured JWT issuer, or one "not configured" line. */
+/** The IdP checks: one per configured issuer (JWT issuers, then SSO's if not among them), or one "not configured" line. */
 export function idpChecks(settings: GatewaySettings, offline = false): Check[] {
-  const issuers = settings.jwt?.issuers ?? [];
+  const issuers: { issuer: string; jwksUri?: string | undefined; key: string }[] = (
+    settings.jwt?.issuers ?? []
+  ).map((i) => ({ ...i, key: 'jwt.issuers' }));
+  const sso = settings.sso;
+  if (sso !== undefined && !issuers.some((i) => i.issuer === sso.issuer))
+    issuers.push({ issuer: sso.issuer, key: 'sso.issuer' });
   if (issuers.length === 0)
     return [{ name: 'idp', target: undefined, run: async () => outcome.skip('not configured') }];
   return issuers.map((i) => ({
@@ -19,8 +25,11 @@ export function idpChecks(settings: GatewaySettings, offline = false): Check[] {
   }));
 }
 
-async function checkIssuer(issuer: { issuer: string; jwksUri?: string | undefined }, signal: AbortSignal) {
-  const fix = `check jwt.issuers ${issuer.issuer}: the IdP must serve OIDC discovery and its JWKS to modgate`;
+async function checkIssuer(
+  issuer: { issuer: string; jwksUri?: string | undefined; key: string },
+  signal: AbortSignal,
+) {
+  const fix = `check ${issuer.key} ${issuer.issuer}: the IdP must serve OIDC discovery and its JWKS to modgate`;
   try {
     let jwksUri = issuer.jwksUri;
     if (jwksUri === undefined) {

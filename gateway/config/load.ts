@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, resolve } from 'node:path';
+import { DEFAULT_PAT_MAX_TTL_MS } from '../../auth/pat/personal-tokens.ts';
 import { isModgateError, ModgateError } from '../../core/errors.ts';
 import { deepFreeze, formatProblem, parseYamlWith, type YamlProblem } from '../../core/yaml-validate.ts';
 import { TrustedProxies } from '../client-ip.ts';
@@ -109,6 +110,12 @@ function crossCheck(config: GatewayConfigFile, lineOf: LineOf): YamlProblem[] {
     }
     if (config.personal_tokens === undefined) {
       at(['sso'], 'needs personal_tokens (login ends in a personal token)');
+    }
+    if (config.sso.token_ttl > DEFAULT_PAT_MAX_TTL_MS) {
+      at(
+        ['sso', 'token_ttl'],
+        `is longer than personal tokens may live (${DEFAULT_PAT_MAX_TTL_MS / 3_600_000}h)`,
+      );
     }
     if (config.sso.issuer.startsWith('http:') && !config.sso.allow_insecure_http) {
       at(['sso', 'issuer'], 'is plain http; set allow_insecure_http: true to accept that');

@@ -29,8 +29,8 @@ export const DEFAULT_UPSTREAM_MAX_SOCKETS = 64;
 
 /** Default lifetime of a browser session after SSO login. */
 export const DEFAULT_SSO_SESSION_TTL = '8h';
-/** Default lifetime of a personal token minted by the set-up page or `modgate login`. */
-export const DEFAULT_SSO_TOKEN_TTL = '30d';
+/** Default lifetime of a personal token minted by the set-up page or `modgate login` (30 days). */
+export const DEFAULT_SSO_TOKEN_TTL = '720h';
 /** Default OIDC scopes asked for at login. */
 export const DEFAULT_SSO_SCOPES = ['openid', 'profile'];
 
