@@ -191,7 +191,7 @@ describe('private routes', () => {
   });
 
   it('lists every route’s upstream and credentials for the gateway.yaml cross-check', () => {
-    expect(routes.references.find((r) => r.route === 'corp')).toEqual({
+    expect(routes.references.find((r) => r.route === 'corp')).toMatchObject({
       route: 'corp',
       upstream: 'artifactory',
       credentials: ['artifactory-team-a', 'artifactory-alice', 'artifactory-read-only'],
