@@ -1,5 +1,5 @@
 /** How a request proved who it is. */
-export type AuthMethod = 'basic' | 'jwt' | 'pat';
+export type AuthMethod = 'basic' | 'jwt' | 'pat' | 'sso';
 
 /** Who is asking: the output of authentication, the input of authorization. */
 export interface Identity {

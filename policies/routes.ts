@@ -22,11 +22,16 @@ export interface RouteChoice {
 }
 
 export interface RouteTable {
-  /** Every route's upstream and credential names, for cross-checking against gateway.yaml. */
+  /**
+   * Every route's upstream and credential names, for cross-checking against
+   * gateway.yaml, with its module patterns (shown to people on the set-up page).
+   */
   readonly references: readonly {
     readonly route: string;
     readonly upstream: string;
     readonly credentials: readonly string[];
+    readonly modules: readonly string[];
+    readonly private: boolean;
   }[];
   choose(subject: Subject, module: string): RouteChoice;
   /**
@@ -84,6 +89,8 @@ export function compileRoutes(routes: readonly PolicyRoute[]): RouteTable {
       route: r.name,
       upstream: r.upstream,
       credentials: r.credentials.map((c) => c.credential),
+      modules: r.patterns.map((p) => p.glob),
+      private: r.private,
     })),
     choose(subject, module) {
       const route = find(module);

@@ -1,0 +1,56 @@
+import { randomBytes } from 'node:crypto';
+import type { ServerResponse } from 'node:http';
+import type { SafeHtml } from './html.ts';
+
+/** Random bytes of a CSP nonce (128 bits, CSP3 §7.1 asks for at least 128). */
+const NONCE_BYTES = 16;
+
+/** A fresh nonce for one page's inline style and script. */
+export function newNonce(): string {
+  return randomBytes(NONCE_BYTES).toString('base64');
+}
+
+/**
+ * The headers every page and redirect carries: a CSP that allows only this
+ * page's own nonce-tagged style and script, posts only to modgate and no
+ * framing; no referrer (the callback URL holds the authorization code); no
+ * caching anywhere (the set-up page shows a token once).
+ */
+export function pageHeaders(nonce: string | undefined): Record<string, string> {
+  const sources = nonce === undefined ? "'none'" : `'nonce-${nonce}'`;
+  return {
+    'content-security-policy': [
+      "default-src 'none'",
+      `style-src ${sources}`,
+      `script-src ${sources}`,
+      "form-action 'self'",
+      "frame-ancestors 'none'",
+      "base-uri 'none'",
+    ].join('; '),
+    'x-frame-options': 'DENY',
+    'x-content-type-options': 'nosniff',
+    'referrer-policy': 'no-referrer',
+    'cross-origin-opener-policy': 'same-origin',
+    'cache-control': 'no-store',
+    pragma: 'no-cache',
+  };
+}
+
+/** Sends a page. Returns body bytes sent (for the audit record). */
+export function sendPage(res: ServerResponse, status: number, page: SafeHtml, nonce: string): number {
+  const body = page.text;
+  const bytes = Buffer.byteLength(body);
+  res.writeHead(status, {
+    ...pageHeaders(nonce),
+    'content-type': 'text/html; charset=utf-8',
+    'content-length': String(bytes),
+  });
+  res.end(body);
+  return bytes;
+}
+
+/** Sends a 303 See Other to `location` (a GET, whatever the request's method was). */
+export function redirect(res: ServerResponse, location: string): void {
+  res.writeHead(303, { ...pageHeaders(undefined), location, 'content-length': '0' });
+  res.end();
+}
