@@ -8,6 +8,8 @@ import { isModgateError } from '../core/errors.ts';
 import { CHECK_CONFIG_USAGE, checkConfigCommand } from './commands/check-config.ts';
 import { DOCTOR_USAGE, doctorCommand } from './commands/doctor.ts';
 import { HASH_PASSWORD_USAGE, hashPasswordCommand } from './commands/hash-password.ts';
+import { LOGIN_USAGE, loginCommand } from './commands/login.ts';
+import { LOGOUT_USAGE, logoutCommand } from './commands/logout.ts';
 import { POLICY_USAGE, policyCommand } from './commands/policy.ts';
 import { REVOKE_USAGE, revokeCommand } from './commands/revoke.ts';
 import { SERVE_USAGE, serve } from './commands/serve.ts';
@@ -19,6 +21,8 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; usage
   'check-config': { run: (argv) => checkConfigCommand(argv), usage: CHECK_CONFIG_USAGE },
   doctor: { run: (argv) => doctorCommand(argv), usage: DOCTOR_USAGE },
   revoke: { run: revokeCommand, usage: REVOKE_USAGE },
+  login: { run: (argv) => loginCommand(argv), usage: LOGIN_USAGE },
+  logout: { run: (argv) => logoutCommand(argv), usage: LOGOUT_USAGE },
 };
 
 const USAGE = `modgate — an authenticating, policy-enforcing gateway for Go module proxies
@@ -32,6 +36,8 @@ commands:
   revoke          revoke (or --lift) a user at every gateway process
   check-config    validate gateway.yaml and the policy, then try every dependency
   doctor          check this machine's go setup against modgate (GOPROXY, netrc, TLS, …)
+  login           sign in through the identity provider; writes a personal token to ~/.netrc
+  logout          revoke that token and remove it from ~/.netrc
 
 'modgate <command> --help' shows a command's options.`;
 
