@@ -42,6 +42,12 @@ export interface SharedLayer<V> {
   decode(text: string): V | undefined;
 }
 
+/** A value and when it stops being valid (ms since the epoch). */
+interface Timed<V> {
+  readonly value: V;
+  readonly expiresAt: number;
+}
+
 export class VerifiedCache<V> {
   /** A KeyObject made once: a Buffer key would be turned into one on every HMAC (~20 µs each). */
   readonly #key: KeyObject;
@@ -87,8 +93,8 @@ export class VerifiedCache<V> {
     const pending = this.#inFlight.get(key);
     if (pending) return pending;
     const flight = this.#sharedOrVerify(key, verify)
-      .then((value) => {
-        this.#store(key, value);
+      .then(({ value, expiresAt }) => {
+        this.#store(key, value, expiresAt);
         return value;
       })
       .finally(() => this.#inFlight.delete(key));
@@ -96,13 +102,13 @@ export class VerifiedCache<V> {
     return flight;
   }
 
-  async #sharedOrVerify(key: string, verify: () => Promise<V>): Promise<V> {
+  /** The value with the time it stops being valid: a shared entry's own expiry, else now + TTL. */
+  async #sharedOrVerify(key: string, verify: () => Promise<V>): Promise<Timed<V>> {
     const shared = this.#shared;
-    if (!shared) return verify();
+    if (!shared) return { value: await verify(), expiresAt: this.#now() + this.#ttlMs };
     const deadline = this.#now() + SHARED_LOCK_TTL_MS;
     for (;;) {
-      const text = await shared.cache.get(key);
-      const known = text === undefined ? undefined : shared.decode(text);
+      const known = this.#readShared(shared, await shared.cache.get(key));
       if (known !== undefined) return known;
       const lease = await shared.cache.lock(key, SHARED_LOCK_TTL_MS);
       // Another process is verifying this credential: wait for its result (or its lock to go).
@@ -113,16 +119,34 @@ export class VerifiedCache<V> {
       try {
         // Double-check under the lock: the holder before us may have stored
         // its result between our read above and its release.
-        const stored = lease === undefined ? undefined : await shared.cache.get(key);
-        const settled = stored === undefined ? undefined : shared.decode(stored);
+        const settled =
+          lease === undefined ? undefined : this.#readShared(shared, await shared.cache.get(key));
         if (settled !== undefined) return settled;
         const value = await verify();
-        if (this.#ttlMs > 0) await shared.cache.set(key, shared.encode(value), this.#ttlMs);
-        return value;
+        const expiresAt = this.#now() + this.#ttlMs;
+        if (this.#ttlMs > 0) await shared.cache.set(key, `${expiresAt} ${shared.encode(value)}`, this.#ttlMs);
+        return { value, expiresAt };
       } finally {
         await lease?.release();
       }
     }
+  }
+
+  /**
+   * A shared entry, `<expiresAt ms> <encoded value>`: its writer's expiry
+   * travels with it, so a process that reads it late keeps it only until
+   * then, not for a TTL of its own (a group change then takes effect within
+   * one TTL everywhere). Anything else, or an expired entry, is a miss.
+   */
+  #readShared(shared: SharedLayer<V>, text: string | undefined): Timed<V> | undefined {
+    const space = text?.indexOf(' ') ?? -1;
+    if (text === undefined || space < 1) return undefined;
+    const expiresAt = Number(text.slice(0, space));
+    if (!Number.isSafeInteger(expiresAt) || expiresAt <= this.#now()) return undefined;
+    const value = shared.decode(text.slice(space + 1));
+    return value === undefined
+      ? undefined
+      : { value, expiresAt: Math.min(expiresAt, this.#now() + this.#ttlMs) };
   }
 
   /** Drops every locally cached value `drop` selects (revocation: another process may not have it yet). */
@@ -138,7 +162,7 @@ export class VerifiedCache<V> {
     this.#entries.clear();
   }
 
-  #store(key: string, value: V): void {
+  #store(key: string, value: V, expiresAt: number): void {
     if (this.#maxEntries === 0 || this.#ttlMs === 0) return;
     this.#entries.delete(key);
     while (this.#entries.size >= this.#maxEntries) {
@@ -146,6 +170,6 @@ export class VerifiedCache<V> {
       if (oldest === undefined) break;
       this.#entries.delete(oldest);
     }
-    this.#entries.set(key, { value, expiresAt: this.#now() + this.#ttlMs });
+    this.#entries.set(key, { value, expiresAt });
   }
 }
