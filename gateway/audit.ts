@@ -68,6 +68,8 @@ export function auditEvent(ctx: RequestContext): Record<string, unknown> {
         : { name: ctx.upstream, route: ctx.route, fallback_from: ctx.fellBackFrom },
     policy: ctx.policy === undefined ? undefined : policyFields(ctx),
     trace: { id: ctx.id },
+    // Which process served it: with `workers: N`, one of N cluster workers.
+    process: { pid: process.pid },
   };
 }
 
