@@ -358,6 +358,23 @@ describe('refusals', () => {
     await context.close();
   });
 
+  it('a login cancelled at the IdP ends on a clear page with the IdP’s one-line reason', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${base}/setup`);
+    await page.waitForURL((url) => url.origin === idp.issuer);
+    const [callback] = await Promise.all([
+      page.waitForResponse((r) => new URL(r.url()).pathname === '/login/callback'),
+      page.getByRole('link', { name: '[ Cancel ]' }).click(),
+    ]);
+    expect(callback.status()).toBe(401);
+    expect(await page.locator('#reason').textContent()).toBe(
+      'the identity provider refused the login: access_denied (End-User aborted interaction)',
+    );
+    expect((await context.cookies(base)).map((c) => c.name)).not.toContain(SESSION_COOKIE);
+    await context.close();
+  });
+
   it('a callback without a login in progress is refused with a clear page', async () => {
     const context = await browser.newContext();
     const page = await context.newPage();

@@ -3,12 +3,14 @@
  * sealed session cookie, CSRF checks and the set-up lines the page offers.
  */
 import type { IncomingMessage } from 'node:http';
+import * as oidc from 'openid-client';
 import { describe, expect, it } from 'vitest';
 import { isModgateError } from '../core/errors.ts';
 import { MemoryStore } from '../gateway/state/memory-store.ts';
 import { hostCookie, parseCookies, SealedCookies } from '../gateway/web/cookies.ts';
 import { Csrf } from '../gateway/web/csrf.ts';
 import { escapeHtml, html } from '../gateway/web/html.ts';
+import { fromOidcError } from '../gateway/web/login.ts';
 import { SESSION_COOKIE, Sessions } from '../gateway/web/session.ts';
 import { caLine, envLines, netrcLines } from '../gateway/web/setup-lines.ts';
 
@@ -197,5 +199,29 @@ describe('set-up lines', () => {
       'export GOPROXY=https://goproxy.test:8443',
     ]);
     expect(caLine().text).toBe('export SSL_CERT_FILE=/path/to/ca-bundle.pem');
+  });
+});
+
+describe('IdP errors', () => {
+  it('the IdP refusing is sso.login_failed with its one-line, clipped reason', () => {
+    const refused = new oidc.AuthorizationResponseError(
+      'authorization response from the server is an error',
+      {
+        cause: new URLSearchParams({
+          error: 'access_denied',
+          error_description: `no\nway ${'x'.repeat(200)}`,
+        }),
+      },
+    );
+    const e = fromOidcError(refused);
+    expect(e.code).toBe('sso.login_failed');
+    expect(e.message).toMatch(/^the identity provider refused the login: access_denied \(no way x+…$/);
+    expect(e.message.length).toBeLessThan(180);
+  });
+
+  it('an unreachable or timed-out IdP is sso.unavailable; anything else internal', () => {
+    expect(fromOidcError(new TypeError('fetch failed')).code).toBe('sso.unavailable');
+    expect(fromOidcError(new DOMException('timed out', 'TimeoutError')).code).toBe('sso.unavailable');
+    expect(fromOidcError(new Error('boom'))).toMatchObject({ code: 'internal', message: 'internal error' });
   });
 });

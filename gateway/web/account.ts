@@ -4,14 +4,13 @@ import { isModgateError, ModgateError } from '../../core/errors.ts';
 import type { RequestContext } from '../context.ts';
 import type { SsoDeps } from '../sso/routes.ts';
 import { CSRF_FIELD, type Csrf } from './csrf.ts';
-import { readForm } from './form.ts';
 import type { SafeHtml } from './html.ts';
+import { newNonce, readForm, redirect, sendPage } from './http.ts';
 import type { Frame } from './pages/layout.ts';
 import { PAGE_PATHS } from './pages/layout.ts';
 import { messagePage } from './pages/message.ts';
 import { type RouteView, setupPage } from './pages/setup.ts';
 import { tokensPage } from './pages/tokens.ts';
-import { newNonce, redirect, sendPage } from './respond.ts';
 import type { Sessions, WebSession } from './session.ts';
 import { caLine, envLines, netrcLines } from './setup-lines.ts';
 

@@ -1,18 +1,19 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import * as oidc from 'openid-client';
 import type { DirectoryUser } from '../../auth/directory.ts';
-import { ModgateError } from '../../core/errors.ts';
+import { isModgateError, ModgateError } from '../../core/errors.ts';
 import type { SsoClient } from '../sso/oidc.ts';
 import { clearedCookie, type SealedCookies } from './cookies.ts';
-import { fromOidcError } from './oidc-errors.ts';
+import { redirect } from './http.ts';
 import { PAGE_PATHS } from './pages/layout.ts';
-import { redirect } from './respond.ts';
 import type { Sessions, WebSession } from './session.ts';
 
 /** The cookie that carries a login in progress from /login to /login/callback. */
 export const LOGIN_COOKIE = '__Host-modgate-login';
 /** How long a person may take at the IdP before the login must start again (seconds). */
 export const LOGIN_TTL_S = 600;
+/** Longest piece of IdP-supplied text put into a reason (characters). */
+const MAX_IDP_TEXT_CHARS = 120;
 /** Pages a login may return to (no open redirect: anything else goes to the set-up page). */
 const RETURN_PATHS: ReadonlySet<string> = new Set([PAGE_PATHS.setup, PAGE_PATHS.tokens]);
 
@@ -122,4 +123,54 @@ export class BrowserLogin {
 function returnPath(req: IncomingMessage): string {
   const wanted = new URL(req.url ?? '/', 'https://modgate.invalid').searchParams.get('return');
   return wanted !== null && RETURN_PATHS.has(wanted) ? wanted : PAGE_PATHS.setup;
+}
+
+/**
+ * Converts what openid-client throws during a login into modgate's codes,
+ * once, here at the edge: the IdP said no or its answer did not verify →
+ * `sso.login_failed` (with the IdP's OAuth error code); the IdP could not
+ * be reached, timed out or answered with a server error → `sso.unavailable`.
+ * Causes are attached only where they hold no code, state or secret.
+ */
+export function fromOidcError(err: unknown): ModgateError {
+  if (isModgateError(err)) return err;
+  if (err instanceof oidc.AuthorizationResponseError) {
+    return new ModgateError(
+      'sso.login_failed',
+      `the identity provider refused the login: ${describe(err.error, err.error_description)}`,
+    );
+  }
+  if (err instanceof oidc.ResponseBodyError) {
+    return new ModgateError(
+      'sso.login_failed',
+      `the identity provider refused the login code: ${describe(err.error, err.error_description)}`,
+      { detail: { status: err.status } },
+    );
+  }
+  if (err instanceof oidc.ClientError) {
+    if (err.code === 'OAUTH_RESPONSE_IS_NOT_CONFORM') {
+      return new ModgateError('sso.unavailable', 'the identity provider answered with an error', {
+        cause: err,
+      });
+    }
+    return new ModgateError(
+      'sso.login_failed',
+      `the identity provider's answer did not verify: ${clip(err.message)}`,
+      { cause: err },
+    );
+  }
+  if (err instanceof TypeError || (err instanceof DOMException && /^(Timeout|Abort)Error$/.test(err.name))) {
+    return new ModgateError('sso.unavailable', 'the identity provider is unavailable', { cause: err });
+  }
+  return new ModgateError('internal', 'internal error', { cause: err });
+}
+
+function describe(error: string, description: string | undefined): string {
+  return clip(description ? `${error} (${description})` : error);
+}
+
+function clip(text: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: IdP text must stay one printable line
+  const line = text.replace(/[\u0000-\u001f\u007f]/g, ' ');
+  return line.length > MAX_IDP_TEXT_CHARS ? `${line.slice(0, MAX_IDP_TEXT_CHARS - 1)}…` : line;
 }

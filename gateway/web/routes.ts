@@ -6,10 +6,10 @@ import type { PageHandler, SsoDeps } from '../sso/routes.ts';
 import { AccountPages } from './account.ts';
 import { SealedCookies } from './cookies.ts';
 import { Csrf } from './csrf.ts';
+import { newNonce, sendPage } from './http.ts';
 import { BrowserLogin } from './login.ts';
 import { PAGE_PATHS } from './pages/layout.ts';
 import { messagePage } from './pages/message.ts';
-import { newNonce, sendPage } from './respond.ts';
 import { Sessions } from './session.ts';
 
 /** One page: its method, its audit action and what serves it. */

@@ -30,6 +30,8 @@ header .brand { font-weight: 700; margin-right: auto; }
 nav ul { display: flex; gap: 1rem; list-style: none; margin: 0; padding: 0; }
 a { color: #0b4fa8; }
 a:focus-visible, button:focus-visible, input:focus-visible { outline: 3px solid #b35c00; outline-offset: 2px; }
+dl { display: grid; grid-template-columns: max-content 1fr; gap: .35rem 1rem; }
+dt { font-weight: 600; } dd { margin: 0; }
 h1 { font-size: 1.6rem; } h2 { font-size: 1.25rem; margin-top: 2rem; }
 button { font: inherit; color: #fff; background: #0b4fa8; border: 0; border-radius: 4px; padding: .4rem .9rem; cursor: pointer; }
 button.secondary { color: #0b4fa8; background: #fff; border: 1px solid #0b4fa8; }
