@@ -23,9 +23,10 @@ interface SignedIn {
 
 /**
  * The pages of a signed-in person: set-up (and minting a token), the token
- * list (and revoking), signing out. Every request re-reads the user from the
- * directory (through the same cached lookup token users get), so a disabled
- * user is out at once and the groups shown are the directory's.
+ * list (and revoking), signing out. Every request looks the user up in the
+ * directory again (through the cached lookup token users get), so a user
+ * disabled there is out within `auth.cache_ttl`, as their tokens are, and
+ * the groups shown are the directory's.
  */
 export class AccountPages {
   readonly #deps: SsoDeps;

@@ -13,8 +13,8 @@ const ENDED_NAMESPACE = 'web-session-ended';
 /**
  * A signed-in browser: who (the directory user name), which session (random
  * id, the CSRF tokens are bound to it) and until when. It lives only in the
- * sealed cookie; the directory is asked again on every page (routes.ts), so
- * a user disabled there loses access at once, whatever the cookie says.
+ * sealed cookie; the user is looked up in the directory again on every page
+ * (account.ts), so one disabled there loses access whatever the cookie says.
  */
 export interface WebSession {
   readonly user: string;
