@@ -27,6 +27,8 @@ import { type Stack, startStack } from './support/stack.ts';
 /** Where the test leaves its screenshot (git-ignored). */
 const ARTIFACTS = new URL('../test-artifacts/', import.meta.url).pathname;
 const SESSION_KEY = 'web-login-test-session-key-0123456789abcdef';
+/** The directory lookup cache's TTL in this test (ms). */
+const LOOKUP_CACHE_MS = 500;
 const PRIVATE_MODULE = 'corp.example/team-a/secret@v0.1.0';
 const POLICY = `default: allow
 rules: []
@@ -62,6 +64,8 @@ beforeAll(async () => {
     gatewayConfig: async (config, { dir }) => ({
       ...config,
       listen: { host: '127.0.0.1', port, public_url: base },
+      // Directory lookups cached briefly, so disabling a signed-in user shows within the test.
+      auth: { cache_ttl: `${LOOKUP_CACHE_MS}ms` },
       personal_tokens: {
         issuer: base,
         keys: [{ kid: 'k1', pem: await secretFile(dir, 'pat.pem', patKeyPem) }],
@@ -356,6 +360,29 @@ describe('refusals', () => {
     expect(names).not.toContain(SESSION_COOKIE);
     expect(names).not.toContain(LOGIN_COOKIE);
     await context.close();
+  });
+
+  it('a signed-in user disabled in LDAP loses the pages on the next load (after the lookup cache)', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await signIn(page, USERS.erin.name);
+    expect(await page.locator('#user').textContent()).toBe(USERS.erin.name);
+    expect(await page.locator('#groups').textContent()).toBe('none');
+    const flag = (op: 'add' | 'delete') =>
+      stack.slapd!.modify(
+        `dn: ${USERS.erin.dn}\nchangetype: modify\n${op}: employeeType\nemployeeType: disabled\n`,
+      );
+    await flag('add');
+    try {
+      await new Promise((r) => setTimeout(r, LOOKUP_CACHE_MS + 200));
+      const res = await page.reload();
+      expect(res!.status()).toBe(401);
+      expect(await page.locator('#reason').textContent()).toBe(SSO_USER_REJECTED);
+      expect((await context.cookies(base)).map((c) => c.name)).not.toContain(SESSION_COOKIE);
+    } finally {
+      await flag('delete');
+      await context.close();
+    }
   });
 
   it('a login cancelled at the IdP ends on a clear page with the IdP’s one-line reason', async () => {
