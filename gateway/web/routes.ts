@@ -23,7 +23,7 @@ interface PageRoute {
  * Browser login and the pages for people: `/login` and its callback
  * (authorization code + PKCE), "Set me up" (`/setup`, a token with the
  * netrc and environment lines), "My tokens" (`/tokens`, revoke) and sign-out.
- * Every answer is an HTML page with strict security headers (respond.ts);
+ * Every answer is an HTML page with strict security headers (http.ts);
  * failures become a page with the one-line reason and the status of
  * gateway/errors.ts. Anything else is left to the GOPROXY pipeline.
  */
