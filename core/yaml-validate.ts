@@ -115,7 +115,13 @@ export function parseYamlOrThrow<S extends z.ZodType>(
   });
 }
 
+/**
+ * Freezes a value and everything reachable from it. Typed arrays and Buffers
+ * (key material such as `state.encryption.keys`) cannot be frozen: Object.freeze
+ * throws on a view with elements, so they are left as they are.
+ */
 export function deepFreeze<T>(value: T): T {
+  if (ArrayBuffer.isView(value)) return value;
   if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
     Object.freeze(value);
     for (const v of Object.values(value)) deepFreeze(v);
