@@ -5,7 +5,7 @@
  * process gets its own gateway.yaml (the shared base, adjusted per test) and
  * its operational log beside it.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
@@ -16,6 +16,9 @@ import { type FixtureSet, writeFixtureModules } from './modules.ts';
 import { type RedisServer, startRedis } from './redis.ts';
 import { type Slapd, startSlapd } from './slapd.ts';
 import { makeTestPki, type TestPki } from './tls.ts';
+
+/** Kept for a failure message: this many characters of a process's log tail. */
+const LOG_TAIL_CHARS = 2_000;
 
 /** Secrets every process of a deployment shares (the same in each, as in production). */
 export const DEPLOYMENT_SECRETS = {
@@ -113,7 +116,11 @@ export async function startRedisDeployment(options: RedisDeploymentOptions = {})
     async start(name, adjust = (c) => c) {
       const config = join(dir, `${name}.yaml`);
       await writeFile(config, stringify(adjust(structuredClone(base))));
-      const gateway = await startGatewayProcess(config, join(dir, `${name}.log`));
+      const log = join(dir, `${name}.log`);
+      const gateway = await startGatewayProcess(config, log).catch(async (err: Error) => {
+        const tail = (await readFile(log, 'utf8').catch(() => '')).slice(-LOG_TAIL_CHARS);
+        throw new Error(`${err.message}\n${tail}`, { cause: err });
+      });
       started.push(gateway);
       return gateway;
     },
