@@ -20,7 +20,6 @@ import { writeJson } from '../respond.ts';
 import { readFields, requirePost } from './api-request.ts';
 import { writeApiError } from './api-response.ts';
 import { DeviceGrant, MAX_DEVICE_CODE_CHARS } from './device-grant.ts';
-import { PrivatePatterns } from './private-patterns.ts';
 import { revokeSelf } from './revoke-self.ts';
 import type { PageHandler, SsoDeps } from './routes.ts';
 
@@ -41,7 +40,6 @@ type Handler = (ctx: RequestContext, req: IncomingMessage, res: ServerResponse) 
 
 export function deviceRoutes(deps: SsoDeps): PageHandler {
   const grant = new DeviceGrant(deps.sso);
-  const patterns = new PrivatePatterns(deps.policies);
   const routes: Record<string, { action: string; run: Handler }> = {
     [DEVICE_PATHS.start]: {
       action: 'modgate.login.device.start',
@@ -54,7 +52,7 @@ export function deviceRoutes(deps: SsoDeps): PageHandler {
     },
     [DEVICE_PATHS.token]: {
       action: 'modgate.login.device.token',
-      run: (ctx, req, res) => deviceToken(ctx, req, res, deps, grant, patterns),
+      run: (ctx, req, res) => deviceToken(ctx, req, res, deps, grant),
     },
     [DEVICE_PATHS.revokeSelf]: {
       action: 'modgate.token.revoke_self',
@@ -90,7 +88,6 @@ async function deviceToken(
   res: ServerResponse,
   deps: SsoDeps,
   grant: DeviceGrant,
-  patterns: PrivatePatterns,
 ): Promise<void> {
   const fields = await readFields(req);
   const deviceCode = fields.device_code ?? '';
@@ -123,6 +120,12 @@ async function deviceToken(
     user: user.name,
     groups: user.groups,
     expires_at: new Date(issued.expiresAtMs).toISOString(),
-    private_patterns: await patterns.current(),
+    private_patterns: privatePatterns(deps),
   });
+}
+
+/** The module patterns of the private routes in force, which the developer's GONOSUMDB must cover. */
+function privatePatterns(deps: SsoDeps): string[] {
+  const routes = deps.policies.current.routes.references;
+  return [...new Set(routes.flatMap((r) => (r.private ? r.modules : [])))];
 }
