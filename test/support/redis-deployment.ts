@@ -42,8 +42,6 @@ export interface RedisDeployment {
   readonly athens: AthensEmulator;
   readonly redis: RedisServer;
   readonly policyPath: string;
-  /** The shared gateway.yaml keys (a fresh copy each call) that `start` adjusts. */
-  baseConfig(): Record<string, unknown>;
   /** Writes a secret beside the configs and returns its `file:` reference. */
   secret(name: string, value: string): Promise<string>;
   /** Starts `modgate serve` with `<name>.yaml` (the base config, adjusted) and `<name>.log`. */
@@ -111,7 +109,6 @@ export async function startRedisDeployment(options: RedisDeploymentOptions = {})
     athens,
     redis,
     policyPath,
-    baseConfig: () => structuredClone(base),
     secret,
     async start(name, adjust = (c) => c) {
       const config = join(dir, `${name}.yaml`);
