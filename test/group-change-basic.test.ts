@@ -58,6 +58,8 @@ function changeTeamA(op: 'add' | 'delete'): Promise<void> {
  * must answer with the new groups for a request started `cache_ttl` after it.
  */
 async function expectChangeWithinTtl(op: 'add' | 'delete', before: number, after: number): Promise<void> {
+  // Let entries of an earlier step expire, so A's request below makes a fresh one.
+  await sleep(CACHE_TTL_MS + TICK_MS);
   const cachedAt = Date.now();
   expect(await status(a)).toBe(before);
   await changeTeamA(op);
