@@ -105,7 +105,7 @@ async function deviceToken(
     return;
   }
   const user = await deps.sso.userFor(polled.claims);
-  ctx.identity = { user: user.name, groups: user.groups, method: 'jwt' };
+  ctx.identity = { user: user.name, groups: user.groups, method: 'sso' };
   const issued = await deps.selfService.mint(
     user,
     tokenName(fields.name, DEFAULT_DEVICE_TOKEN_NAME),
