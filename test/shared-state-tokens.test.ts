@@ -7,6 +7,8 @@
  * holds any of those secrets.
  */
 import { generateKeyPairSync } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PatKeyRing } from '../auth/pat/keys.ts';
 import { type IssuedPat, PersonalTokens } from '../auth/pat/personal-tokens.ts';
@@ -51,6 +53,8 @@ let deployment: RedisDeployment;
 let art: ArtifactoryEmulator;
 let idp: TestIdp;
 let adminToken: string;
+/** What the no-secret test used, by name, for the checks after it. */
+let secrets: Record<string, string> = {};
 let a: GatewayProcess;
 let b: GatewayProcess;
 /** Issues tokens as the gateways do (same issuer and key); revocation is the gateways' business. */
@@ -186,7 +190,7 @@ describe('no secret at rest in Redis', () => {
     for (const ns of ['auth', 'upstream-token', 'pat-revoked']) expect(namespaces).toContain(ns);
     const all = [...stored.entries()].map(([k, v]) => `${k} ${v}`).join('\n');
     const jwtSignature = (token: string) => token.split('.').at(-1) ?? token;
-    const secrets: Record<string, string> = {
+    secrets = {
       'LDAP password': alice.password,
       'Basic credential': Buffer.from(`${alice.name}:${alice.password}`).toString('base64'),
       'personal token': pat.token,
@@ -206,5 +210,15 @@ describe('no secret at rest in Redis', () => {
       'LDAP bind password': deployment.slapd.bindPassword,
     };
     for (const [what, secret] of Object.entries(secrets)) expect(all.includes(secret), what).toBe(false);
+  });
+
+  it('nor in either process’s log or the audit trail', async () => {
+    expect(Object.keys(secrets).length).toBeGreaterThan(0);
+    const texts = await Promise.all(
+      ['a.log', 'b.log', 'audit.log'].map((f) => readFile(join(deployment.dir, f), 'utf8').catch(() => '')),
+    );
+    expect(texts[2]).toContain('"pat"'); // the audit trail holds the requests above
+    for (const text of texts)
+      for (const [what, secret] of Object.entries(secrets)) expect(text.includes(secret), what).toBe(false);
   });
 });
