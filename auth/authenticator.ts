@@ -29,7 +29,19 @@ export type TokenVerifier = (token: string) => Promise<{ user: string; groups: r
 export interface TokenVerifiers {
   readonly jwt?: TokenVerifier;
   readonly pat?: TokenVerifier;
+  /** Opaque IdP access tokens (RFC 7662 introspection). */
+  readonly opaque?: TokenVerifier;
 }
+
+/** Why a token of each kind is refused when no verifier for it is configured. */
+const NOT_ACCEPTED = {
+  jwt: 'JWTs are not accepted here (no issuer configured)',
+  pat: 'personal tokens are not enabled',
+  oidc: 'opaque tokens are not accepted here (no introspection configured)',
+} as const;
+
+/** The verifier of each token method. */
+const VERIFIER_OF = { jwt: 'jwt', pat: 'pat', oidc: 'opaque' } as const;
 
 /** Revocations as the authenticator sees them (the gateway keeps them in its state store). */
 export interface RevocationCheck {
@@ -43,8 +55,8 @@ export interface RevocationCheck {
 
 /**
  * Establishes who is asking — only who, never whether they may. Picks the
- * method from the credential's shape (today: Basic → directory password);
- * later methods (JWT, personal tokens) plug in by shape, not by trial.
+ * method from the credential's shape (auth/jwt/credential-shape.ts), never
+ * by trying each in turn.
  */
 export class Authenticator {
   readonly #directory: Directory;
@@ -79,7 +91,8 @@ export class Authenticator {
   /**
    * Authenticates an Authorization header value (undefined when the request
    * had none). The method follows from the credential's shape: a Basic
-   * password that is a JWT or a modgate token, a Bearer token, or a password.
+   * password that is a JWT or a modgate token, a Bearer token (JWT, modgate
+   * token, or opaque: introspected), or a password.
    */
   async authenticate(authorization: string | undefined): Promise<Identity> {
     const shape = credentialShape(authorization);
@@ -92,6 +105,8 @@ export class Authenticator {
       case 'basic-pat':
       case 'bearer-pat':
         return this.#token('pat', shape.secret ?? '');
+      case 'bearer-opaque':
+        return this.#token('oidc', shape.secret ?? '');
       case 'basic-password':
         return this.#password(authorization ?? '');
       default:
@@ -103,17 +118,13 @@ export class Authenticator {
     }
   }
 
-  /** A JWT from a configured IdP, or a modgate personal token: the owner's groups come from the directory now. */
-  async #token(method: 'jwt' | 'pat', token: string): Promise<Identity> {
-    const verifier = method === 'jwt' ? this.#tokens.jwt : this.#tokens.pat;
-    if (!verifier) {
-      throw new ModgateError(
-        'auth.invalid_credentials',
-        method === 'jwt'
-          ? 'JWTs are not accepted here (no issuer configured)'
-          : 'personal tokens are not enabled',
-      );
-    }
+  /**
+   * A JWT from a configured IdP, a modgate personal token, or an opaque IdP
+   * access token: the owner's groups come from the directory now.
+   */
+  async #token(method: keyof typeof VERIFIER_OF, token: string): Promise<Identity> {
+    const verifier = this.#tokens[VERIFIER_OF[method]];
+    if (!verifier) throw new ModgateError('auth.invalid_credentials', NOT_ACCEPTED[method]);
     const principal = await verifier(token);
     this.#revocations?.assertNotRevoked(principal.user);
     return { user: principal.user, groups: principal.groups, method };

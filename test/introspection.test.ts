@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { INTROSPECTION_REASONS, TokenIntrospector } from '../auth/introspection.ts';
-import type { ErrorCode } from '../core/errors.ts';
+import { INTROSPECTION_REASONS, type IntrospectedToken, TokenIntrospector } from '../auth/introspection.ts';
+import { TOKEN_USER_CLAIM_MISSING, TOKEN_USER_REJECTED } from '../auth/jwt/verifier.ts';
+import { OpaqueTokenVerifier } from '../auth/opaque-token.ts';
+import { type ErrorCode, ModgateError } from '../core/errors.ts';
 import { expectRejection } from './support/directory-suite.ts';
 import { CLIENTS, TestIdp } from './support/oidc-provider.ts';
 
@@ -86,5 +88,80 @@ describe('RFC 7662 introspection against oidc-provider', () => {
       allowInsecureHttp: true,
     });
     await expectReject(i.introspect('x'), 'auth.directory_unavailable', INTROSPECTION_REASONS.unavailable);
+  });
+});
+
+describe('opaque token → principal (claim mapping)', () => {
+  const ISSUER = 'https://idp.example';
+  // Like LDAP: names match case-insensitively, the directory's spelling comes back.
+  const lookup = async (name: string) =>
+    name.toLowerCase() === 'alice' ? { name: 'alice', groups: ['developers', 'team-a'] } : undefined;
+  const described = (members: Record<string, unknown>): IntrospectedToken => ({
+    subject: typeof members.sub === 'string' ? members.sub : undefined,
+    username: typeof members.username === 'string' ? members.username : undefined,
+    clientId: typeof members.client_id === 'string' ? members.client_id : undefined,
+    scope: undefined,
+    expiresAtMs: Date.now() + 60_000,
+    claims: { active: true, ...members },
+  });
+  const verifier = (
+    members: Record<string, unknown>,
+    options: { userClaim?: string; stripSuffix?: string } = {},
+  ) =>
+    new OpaqueTokenVerifier({
+      introspect: async () => described(members),
+      issuer: ISSUER,
+      lookup,
+      serviceIdentities: [{ issuer: ISSUER, subject: 'ci-*', name: 'ci-bot', groups: ['ci'] }],
+      ...options,
+    });
+
+  it.each([
+    ['`username` by default', { username: 'alice', sub: 'u-1' }, {}, 'alice'],
+    ['a configured member', { sub: 'alice' }, { userClaim: 'sub' }, 'alice'],
+    [
+      'with the suffix stripped',
+      { email: 'Alice@Corp.Example' },
+      { userClaim: 'email', stripSuffix: '@corp.example' },
+      'alice',
+    ],
+  ] as const)('maps %s to the directory user', async (_name, members, options, user) => {
+    expect(await verifier(members, options).verify('t')).toEqual({
+      user,
+      groups: ['developers', 'team-a'],
+      kind: 'user',
+    });
+  });
+
+  it.each([
+    ['a client credentials token (no sub): by client_id', { client_id: 'ci-runner' }],
+    ['a token whose sub matches', { sub: 'ci-nightly', client_id: 'other', username: 'alice' }],
+  ])('maps %s to the service identity, without the directory', async (_name, members) => {
+    expect(await verifier(members).verify('t')).toEqual({ user: 'ci-bot', groups: ['ci'], kind: 'service' });
+  });
+
+  it.each([
+    ['no `username` (no fallback to sub)', { sub: 'alice', client_id: 'app' }, {}, TOKEN_USER_CLAIM_MISSING],
+    ['a claim that is not a string', { username: ['alice'] }, {}, TOKEN_USER_CLAIM_MISSING],
+    ['an unknown or disabled user', { username: 'mallory' }, {}, TOKEN_USER_REJECTED],
+    ['a client that is no service identity', { client_id: 'web-app' }, {}, TOKEN_USER_CLAIM_MISSING],
+  ] as const)('refuses %s with a one-line reason', async (_name, members, options, reason) => {
+    await expectReject(verifier(members, options).verify('t'), 'auth.invalid_credentials', reason);
+  });
+
+  it('passes on the introspector’s refusals unchanged (inactive → 401, IdP down → 503)', async () => {
+    for (const [code, reason] of [
+      ['auth.invalid_credentials', INTROSPECTION_REASONS.inactive],
+      ['auth.directory_unavailable', INTROSPECTION_REASONS.unavailable],
+    ] as const) {
+      const v = new OpaqueTokenVerifier({
+        introspect: async () => {
+          throw new ModgateError(code, reason);
+        },
+        issuer: ISSUER,
+        lookup,
+      });
+      await expectReject(v.verify('t'), code, reason);
+    }
   });
 });

@@ -1,0 +1,89 @@
+/**
+ * Opaque IdP access tokens: the IdP describes the token (RFC 7662
+ * introspection, auth/introspection.ts), and the description is mapped to a
+ * configured service identity or a directory user, the way JWTs are
+ * (auth/jwt/verifier.ts). Plain values in, a principal out: the gateway's
+ * authenticator turns it into an `Identity` with method `oidc`.
+ */
+import { ModgateError } from '../core/errors.ts';
+import type { DirectoryUser } from './directory.ts';
+import type { IntrospectedToken } from './introspection.ts';
+import { ServiceIdentities, type ServiceIdentity } from './jwt/service-identity.ts';
+import { stripSuffix, TOKEN_USER_CLAIM_MISSING, TOKEN_USER_REJECTED } from './jwt/verifier.ts';
+
+/** Member of the introspection response naming the directory user, unless configured otherwise (RFC 7662 §2.2 `username`). */
+export const DEFAULT_INTROSPECTION_USER_CLAIM = 'username';
+
+export interface OpaqueTokenOptions {
+  /** Describes an active token, or throws (`auth.invalid_credentials`, `auth.directory_unavailable`). */
+  readonly introspect: (token: string) => Promise<IntrospectedToken>;
+  /** The issuer that was asked: service identities of this issuer apply. */
+  readonly issuer: string;
+  /** Member of the introspection response holding the directory user name. */
+  readonly userClaim?: string | undefined;
+  /** Suffix removed from the claim value before the lookup, e.g. `@corp.example`. */
+  readonly stripSuffix?: string | undefined;
+  readonly serviceIdentities?: readonly ServiceIdentity[] | undefined;
+  /** Directory lookup: the user with groups, or undefined when unknown or disabled. */
+  readonly lookup: (username: string) => Promise<DirectoryUser | undefined>;
+}
+
+/** Who an active opaque token speaks for. */
+export interface OpaquePrincipal {
+  /** Directory user name, or the service identity's name. */
+  readonly user: string;
+  /** Directory groups now, or the service identity's configured groups. */
+  readonly groups: readonly string[];
+  /** `user`: a directory user; `service`: a configured service identity (no directory user). */
+  readonly kind: 'user' | 'service';
+}
+
+/** Maps introspected opaque tokens to principals; one instance per configuration. */
+export class OpaqueTokenVerifier {
+  readonly #options: OpaqueTokenOptions;
+  readonly #services: ServiceIdentities;
+
+  constructor(options: OpaqueTokenOptions) {
+    this.#options = options;
+    this.#services = new ServiceIdentities(options.serviceIdentities ?? []);
+  }
+
+  /**
+   * Introspects `token` and returns who it speaks for. Throws ModgateError:
+   * `auth.invalid_credentials` (inactive token, no user claim, user unknown
+   * or disabled), `auth.directory_unavailable` (the IdP or the directory
+   * could not answer).
+   */
+  async verify(token: string): Promise<OpaquePrincipal> {
+    const described = await this.#options.introspect(token);
+    const issuer = this.#options.issuer;
+    const subject = tokenSubject(described);
+    const service = subject === undefined ? undefined : this.#services.match(issuer, subject);
+    if (service !== undefined) return { user: service.name, groups: service.groups, kind: 'service' };
+
+    const claim = this.#options.userClaim ?? DEFAULT_INTROSPECTION_USER_CLAIM;
+    const value = described.claims[claim];
+    if (typeof value !== 'string' || value === '') {
+      throw new ModgateError('auth.invalid_credentials', TOKEN_USER_CLAIM_MISSING, {
+        detail: { iss: issuer, claim, client_id: described.clientId },
+      });
+    }
+    const username = stripSuffix(value, this.#options.stripSuffix);
+    const user = await this.#options.lookup(username);
+    if (user === undefined) {
+      throw new ModgateError('auth.invalid_credentials', TOKEN_USER_REJECTED, {
+        detail: { iss: issuer, user: username },
+      });
+    }
+    return { user: user.name, groups: user.groups, kind: 'user' };
+  }
+}
+
+/**
+ * The subject service identities are matched against: `sub`, or the client
+ * id for a token with no resource owner (client credentials), whose subject
+ * is the client (RFC 9068 §2.2).
+ */
+export function tokenSubject(token: IntrospectedToken): string | undefined {
+  return token.subject ?? token.clientId;
+}
