@@ -10,6 +10,7 @@
 import { createHash } from 'node:crypto';
 import * as oidc from 'openid-client';
 import { ModgateError } from '../core/errors.ts';
+import type { IdpCallObserver } from './jwt/issuer-keys.ts';
 
 /** Longest time an active answer is reused, whatever the token's `exp` (milliseconds). */
 export const DEFAULT_INTROSPECTION_CACHE_MAX_TTL_MS = 300_000;
@@ -37,6 +38,8 @@ export interface IntrospectionOptions {
   /** Allow `http:` endpoints. Unsafe outside tests. */
   readonly allowInsecureHttp?: boolean | undefined;
   readonly now?: (() => number) | undefined;
+  /** Hears every discovery and introspection call with its duration, for metrics. */
+  readonly onIdpCall?: IdpCallObserver | undefined;
 }
 
 /** An active token as the IdP described it (RFC 7662 §2.2). */
@@ -97,7 +100,8 @@ export class TokenIntrospector {
   async #ask(token: string): Promise<Entry> {
     let response: oidc.IntrospectionResponse;
     try {
-      response = await oidc.tokenIntrospection(await this.#configuration(), token);
+      const config = await this.#configuration();
+      response = await this.#timed('introspection', () => oidc.tokenIntrospection(config, token));
     } catch (cause) {
       this.#config = undefined;
       throw new ModgateError('auth.directory_unavailable', INTROSPECTION_REASONS.unavailable, {
@@ -142,16 +146,31 @@ export class TokenIntrospector {
   }
 
   #configuration(): Promise<oidc.Configuration> {
-    this.#config ??= oidc.discovery(
-      new URL(this.#options.issuer),
-      this.#options.clientId,
-      this.#options.clientSecret,
-      undefined,
-      {
-        timeout: Math.ceil((this.#options.timeoutMs ?? DEFAULT_INTROSPECTION_TIMEOUT_MS) / 1000),
-        ...(this.#options.allowInsecureHttp === true ? { execute: [oidc.allowInsecureRequests] } : {}),
-      },
+    this.#config ??= this.#timed('discovery', () =>
+      oidc.discovery(
+        new URL(this.#options.issuer),
+        this.#options.clientId,
+        this.#options.clientSecret,
+        undefined,
+        {
+          timeout: Math.ceil((this.#options.timeoutMs ?? DEFAULT_INTROSPECTION_TIMEOUT_MS) / 1000),
+          ...(this.#options.allowInsecureHttp === true ? { execute: [oidc.allowInsecureRequests] } : {}),
+        },
+      ),
     );
     return this.#config;
+  }
+
+  /** Runs one IdP call and reports its duration and whether it answered. */
+  async #timed<T>(call: 'discovery' | 'introspection', run: () => Promise<T>): Promise<T> {
+    const started = performance.now();
+    try {
+      const result = await run();
+      this.#options.onIdpCall?.(call, performance.now() - started, true);
+      return result;
+    } catch (err) {
+      this.#options.onIdpCall?.(call, performance.now() - started, false);
+      throw err;
+    }
   }
 }

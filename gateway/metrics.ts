@@ -1,5 +1,6 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { Directory } from '../auth/directory.ts';
+import type { IdpCall } from '../auth/jwt/issuer-keys.ts';
 import { isModgateError } from '../core/errors.ts';
 import type { RequestContext } from './context.ts';
 import type { StateStore } from './state/store.ts';
@@ -52,7 +53,7 @@ export class Metrics {
   });
   readonly #idpCalls = new Histogram({
     name: 'modgate_idp_call_duration_seconds',
-    help: 'Calls to identity providers (OIDC discovery, JWKS) by document and result.',
+    help: 'Calls to identity providers (OIDC discovery, JWKS, token introspection) by kind and result.',
     labelNames: ['call', 'result'] as const,
     buckets: LATENCY_BUCKETS,
     registers: [this.registry],
@@ -100,7 +101,7 @@ export class Metrics {
       this.#policyDecisions.inc({ decision: decision.action, dry_run: decision.dryRun?.action ?? '' });
   }
 
-  idpCall(call: 'discovery' | 'jwks', ms: number, ok: boolean): void {
+  idpCall(call: IdpCall, ms: number, ok: boolean): void {
     this.#idpCalls.observe({ call, result: ok ? 'ok' : 'failed' }, ms / 1000);
   }
 

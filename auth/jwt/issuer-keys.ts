@@ -34,8 +34,11 @@ export interface IssuerKeysOptions {
   readonly onIdpCall?: IdpCallObserver | undefined;
 }
 
-/** Reports one IdP call: which document, how long it took (ms), whether it answered 200. */
-export type IdpCallObserver = (call: 'discovery' | 'jwks', ms: number, ok: boolean) => void;
+/** The kinds of IdP call modgate makes: OIDC discovery, JWKS, RFC 7662 introspection. */
+export type IdpCall = 'discovery' | 'jwks' | 'introspection';
+
+/** Reports one IdP call: which kind, how long it took (ms), whether it answered (200). */
+export type IdpCallObserver = (call: IdpCall, ms: number, ok: boolean) => void;
 
 /** `fetch`, timed for `observe`. */
 function timedFetch(call: 'discovery' | 'jwks', observe: IdpCallObserver | undefined): typeof fetch {
