@@ -1,7 +1,9 @@
 import type { TokenVerifiers } from '../auth/authenticator.ts';
 import type { DirectoryUser } from '../auth/directory.ts';
+import { TokenIntrospector } from '../auth/introspection.ts';
 import type { IdpCallObserver } from '../auth/jwt/issuer-keys.ts';
 import { JwtVerifier } from '../auth/jwt/verifier.ts';
+import { OpaqueTokenVerifier } from '../auth/opaque-token.ts';
 import { PatKeyRing } from '../auth/pat/keys.ts';
 import { PersonalTokens } from '../auth/pat/personal-tokens.ts';
 import type { RevokedTokens } from '../auth/pat/revoked-tokens.ts';
@@ -13,10 +15,10 @@ import { type StateStore, stateKey } from './state/store.ts';
 const PAT_OWNER_REJECTED = 'the token owner is unknown or disabled in the directory';
 
 /**
- * The token methods gateway.yaml enables: IdP JWTs (`jwt:`) and modgate
- * personal tokens (`personal_tokens:`). Both resolve the user through the
- * (cached) directory lookup, so a token carries no more access than its owner
- * has at use time.
+ * The token methods gateway.yaml enables: IdP JWTs (`jwt.issuers`), opaque
+ * IdP tokens (`jwt.introspection`) and modgate personal tokens
+ * (`personal_tokens:`). All resolve the user through the (cached) directory
+ * lookup, so a token carries no more access than its owner has at use time.
  */
 export function tokenVerifiers(
   settings: Pick<GatewaySettings, 'jwt' | 'personalTokens'>,
@@ -25,7 +27,7 @@ export function tokenVerifiers(
   onIdpCall?: IdpCallObserver,
 ): { verifiers: TokenVerifiers; personalTokens: PersonalTokens | undefined } {
   let jwt: TokenVerifiers['jwt'];
-  if (settings.jwt) {
+  if (settings.jwt && settings.jwt.issuers.length > 0) {
     const verifier = new JwtVerifier({
       issuers: settings.jwt.issuers,
       serviceIdentities: settings.jwt.serviceIdentities,
@@ -35,6 +37,27 @@ export function tokenVerifiers(
       onIdpCall,
     });
     jwt = (token) => verifier.verify(token);
+  }
+  let opaque: TokenVerifiers['opaque'];
+  const introspection = settings.jwt?.introspection;
+  if (settings.jwt && introspection) {
+    const introspector = new TokenIntrospector({
+      issuer: introspection.issuer,
+      clientId: introspection.clientId,
+      clientSecret: introspection.clientSecret,
+      cacheMaxTtlMs: introspection.cacheMaxTtlMs,
+      allowInsecureHttp: settings.jwt.allowInsecureHttp,
+      onIdpCall,
+    });
+    const verifier = new OpaqueTokenVerifier({
+      introspect: (token) => introspector.introspect(token),
+      issuer: introspection.issuer,
+      userClaim: introspection.userClaim,
+      stripSuffix: introspection.stripSuffix,
+      serviceIdentities: settings.jwt.serviceIdentities,
+      lookup,
+    });
+    opaque = (token) => verifier.verify(token);
   }
   let personalTokens: PersonalTokens | undefined;
   let pat: TokenVerifiers['pat'];
@@ -52,7 +75,7 @@ export function tokenVerifiers(
       return { user: owner.name, groups: owner.groups };
     };
   }
-  return { verifiers: { jwt, pat }, personalTokens };
+  return { verifiers: { jwt, pat, opaque }, personalTokens };
 }
 
 /** Revoked personal-token ids in the shared store, each kept until the token would have expired. */

@@ -184,10 +184,10 @@ export const DESCRIPTIONS: Readonly<Record<string, string>> = {
   'abuse.upstream_concurrency': 'Concurrent requests per upstream, across processes → 503 beyond it.',
   'abuse.upstream_concurrency.limit': 'Concurrent requests per upstream.',
   'abuse.upstream_concurrency.slot_ttl': 'A slot held longer (a crashed process) is freed after this.',
-  jwt: 'IdP-issued JWTs, as `Authorization: Bearer` or as the Basic password (netrc); the user must exist and be enabled in the directory.',
+  jwt: 'IdP-issued access tokens: JWTs, as `Authorization: Bearer` or as the Basic password (netrc), and opaque tokens as `Authorization: Bearer`, checked at the IdP (`introspection`). The user must exist and be enabled in the directory, unless the token is a service identity’s. Needs `issuers`, `introspection` or both.',
   'jwt.clock_skew': 'Tolerance for `exp`/`nbf`/`iat`.',
-  'jwt.allow_insecure_http': 'Opt-in: issuers (discovery, JWKS) over plain http — tests only.',
-  'jwt.issuers': 'Accepted issuers.',
+  'jwt.allow_insecure_http': 'Opt-in: issuers (discovery, JWKS, introspection) over plain http — tests only.',
+  'jwt.issuers': 'Accepted JWT issuers.',
   'jwt.issuers[].issuer': 'The issuer URL (`iss`); its OIDC discovery document names the JWKS.',
   'jwt.issuers[].audiences': 'Accepted `aud` values (usually the gateway URL or a client id).',
   'jwt.issuers[].jwks_uri': 'The JWKS URL, when it is not to be taken from discovery.',
@@ -195,7 +195,20 @@ export const DESCRIPTIONS: Readonly<Record<string, string>> = {
     'Accepted signature algorithms (default: the asymmetric ones the JWKS keys allow).',
   'jwt.issuers[].user_claim': 'The claim naming the directory user.',
   'jwt.issuers[].strip_suffix': 'Removed from the claim value first (e.g. `@corp.example`).',
-  'jwt.service_identities': 'Workload identities (CI) accepted without a directory user.',
+  'jwt.introspection':
+    'Opaque access tokens (`Authorization: Bearer`), described by the IdP’s RFC 7662 introspection endpoint; answers are cached by token hash until the token expires, at most `cache_max_ttl`.',
+  'jwt.introspection.issuer':
+    "The IdP's issuer URL; its OIDC discovery document names the introspection endpoint. Service identities of this issuer apply to its tokens.",
+  'jwt.introspection.client_id':
+    "modgate's client id at the IdP (it authenticates to the introspection endpoint).",
+  'jwt.introspection.client_secret': "modgate's client secret.",
+  'jwt.introspection.user_claim':
+    'The member of the introspection response naming the directory user (`username`, `sub`, `email`, …); no fallback to another member.',
+  'jwt.introspection.strip_suffix': 'Removed from the claim value first (e.g. `@corp.example`).',
+  'jwt.introspection.cache_max_ttl':
+    'Longest reuse of an answer: a token revoked at the IdP is refused within this time.',
+  'jwt.service_identities':
+    'Workload identities (CI) accepted without a directory user. An opaque token’s subject is its `sub`, or its `client_id` when it has no `sub` (client credentials).',
   'jwt.service_identities[].issuer': 'The issuer of their tokens.',
   'jwt.service_identities[].subject':
     'The `sub` to accept; `*` matches within one path element (e.g. `repo:corp/*`).',

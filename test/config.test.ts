@@ -150,6 +150,89 @@ describe('gateway.yaml', () => {
     });
   });
 
+  describe('jwt.introspection', () => {
+    const introspection = (lines: string, jwt = '') =>
+      `${valid}jwt:\n${jwt}  introspection:\n    issuer: https://idp.internal\n    client_id: modgate\n${lines}`;
+    const secret = '    client_secret: env:MODGATE_TEST_INTROSPECTION_SECRET\n';
+
+    it('maps to settings with defaults, the secret resolved, and no JWT issuers needed', () => {
+      process.env.MODGATE_TEST_ATHENS_PW = 'x';
+      process.env.MODGATE_TEST_INTROSPECTION_SECRET = 'introspection-secret';
+      const s = settingsFromYaml(join(dir, 'gateway.yaml'), introspection(secret));
+      expect(s.jwt?.issuers).toEqual([]);
+      expect(s.jwt?.introspection).toEqual({
+        issuer: 'https://idp.internal',
+        clientId: 'modgate',
+        clientSecret: 'introspection-secret',
+        userClaim: 'username',
+        stripSuffix: undefined,
+        cacheMaxTtlMs: 300_000,
+      });
+      const tuned = settingsFromYaml(
+        join(dir, 'gateway.yaml'),
+        introspection(
+          `${secret}    user_claim: sub\n    strip_suffix: '@corp.example'\n    cache_max_ttl: 30s\n`,
+        ),
+      );
+      expect(tuned.jwt?.introspection).toMatchObject({
+        userClaim: 'sub',
+        stripSuffix: '@corp.example',
+        cacheMaxTtlMs: 30_000,
+      });
+    });
+
+    it.each([
+      [
+        'a plain-http issuer without the opt-in',
+        introspection(secret).replace('https://idp', 'http://idp'),
+        [/:21: jwt\.introspection\.issuer: is plain http; set jwt\.allow_insecure_http: true/],
+      ],
+      [
+        'a literal client secret',
+        introspection('    client_secret: hunter2\n'),
+        [/:23: jwt\.introspection\.client_secret: must be a reference/],
+      ],
+      [
+        'an unresolvable client secret',
+        introspection('    client_secret: env:MODGATE_TEST_UNSET_SECRET\n'),
+        [
+          /:23: jwt\.introspection\.client_secret: environment variable MODGATE_TEST_UNSET_SECRET is not set$/,
+        ],
+      ],
+      [
+        'no client secret and an unknown key',
+        introspection('    audience: goproxy\n'),
+        [/:20: jwt\.introspection\.client_secret: /, /:23: jwt\.introspection\.audience: unknown key$/],
+      ],
+      [
+        'a cache_max_ttl that is not a duration',
+        introspection(`${secret}    cache_max_ttl: forever\n`),
+        [/:24: jwt\.introspection\.cache_max_ttl: "forever" is not a duration/],
+      ],
+      [
+        'a jwt section with neither issuers nor introspection',
+        `${valid}jwt:\n  clock_skew: 1m\n`,
+        [/:19: jwt: needs issuers \(JWTs\) or introspection \(opaque tokens\)$/],
+      ],
+    ])('rejects %s', (_name, text, expected) => {
+      process.env.MODGATE_TEST_ATHENS_PW = 'x';
+      process.env.MODGATE_TEST_INTROSPECTION_SECRET = 'introspection-secret';
+      delete process.env.MODGATE_TEST_UNSET_SECRET;
+      expect(problems(text)).toEqual(expected.map((re) => expect.stringMatching(re)));
+    });
+
+    it('accepts a plain-http issuer with jwt.allow_insecure_http', () => {
+      process.env.MODGATE_TEST_INTROSPECTION_SECRET = 'introspection-secret';
+      const text = introspection(secret, '  allow_insecure_http: true\n').replace(
+        'https://idp',
+        'http://idp',
+      );
+      expect(settingsFromYaml(join(dir, 'gateway.yaml'), text).jwt?.introspection?.issuer).toBe(
+        'http://idp.internal',
+      );
+    });
+  });
+
   it('reports YAML syntax errors with their line', () => {
     expect(problems('listen:\n  port: [1\n')).toEqual([
       expect.stringMatching(/gateway\.yaml:\d+: \(document\): /),

@@ -17,6 +17,7 @@ import { resolvePath, resolveSecret } from './secrets.ts';
 import type {
   CredentialSettings,
   GatewaySettings,
+  IntrospectionSettings,
   RemoteUpstreamSettings,
   SsoSettings,
   UpstreamSettings,
@@ -119,6 +120,18 @@ function crossCheck(config: GatewayConfigFile, lineOf: LineOf): YamlProblem[] {
     }
     if (config.sso.issuer.startsWith('http:') && !config.sso.allow_insecure_http) {
       at(['sso', 'issuer'], 'is plain http; set allow_insecure_http: true to accept that');
+    }
+  }
+  const jwt = config.jwt;
+  if (jwt !== undefined) {
+    if (jwt.issuers.length === 0 && jwt.introspection === undefined) {
+      at(['jwt'], 'needs issuers (JWTs) or introspection (opaque tokens)');
+    }
+    if (jwt.introspection?.issuer.startsWith('http:') && !jwt.allow_insecure_http) {
+      at(
+        ['jwt', 'introspection', 'issuer'],
+        'is plain http; set jwt.allow_insecure_http: true to accept that',
+      );
     }
   }
   for (const p of TrustedProxies.problems(config.listen.trusted_proxies)) {
@@ -243,6 +256,7 @@ function resolveSettings(config: GatewayConfigFile, baseDir: string, report: Rep
               stripSuffix: i.strip_suffix,
             })),
             serviceIdentities: config.jwt.service_identities,
+            introspection: introspectionSettings(config.jwt.introspection, secret),
           },
     personalTokens:
       config.personal_tokens === undefined
@@ -255,6 +269,21 @@ function resolveSettings(config: GatewayConfigFile, baseDir: string, report: Rep
             })),
           },
     sso: ssoSettings(config, secret, report),
+  };
+}
+
+function introspectionSettings(
+  introspection: NonNullable<GatewayConfigFile['jwt']>['introspection'],
+  secret: Secret,
+): IntrospectionSettings | undefined {
+  if (introspection === undefined) return undefined;
+  return {
+    issuer: introspection.issuer,
+    clientId: introspection.client_id,
+    clientSecret: secret(introspection.client_secret, ['jwt', 'introspection', 'client_secret']),
+    userClaim: introspection.user_claim,
+    stripSuffix: introspection.strip_suffix,
+    cacheMaxTtlMs: introspection.cache_max_ttl,
   };
 }
 

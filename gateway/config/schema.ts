@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_INTROSPECTION_USER_CLAIM } from '../../auth/opaque-token.ts';
 import { durationMs } from '../../core/duration.ts';
 import { stateConfigSchema } from '../state/config.ts';
 
@@ -52,6 +53,12 @@ export const DEFAULT_TOKEN_REFRESH_BEFORE = '60s';
 export const DEFAULT_TOKEN_TIMEOUT = '10s';
 /** Default number of version publish times remembered for `min_age` rules (entries). */
 export const DEFAULT_PUBLISH_TIME_CACHE_ENTRIES = 100_000;
+/**
+ * Default longest reuse of an introspection answer (a duration; the same as
+ * auth/introspection.ts DEFAULT_INTROSPECTION_CACHE_MAX_TTL_MS): a
+ * revocation at the IdP takes effect within it.
+ */
+export const DEFAULT_INTROSPECTION_CACHE_MAX_TTL = '5m';
 
 /** A secret is only ever a reference: `env:NAME` or `file:/path`. Literal secrets are rejected. */
 export const secretRef = z
@@ -275,7 +282,11 @@ export const gatewayConfigSchema = z.strictObject({
         .prefault({}),
     })
     .prefault({}),
-  /** IdP-issued JWTs (Bearer, or as the Basic password), mapped to directory users or service identities. */
+  /**
+   * IdP-issued access tokens, mapped to directory users or service identities:
+   * JWTs (Bearer, or as the Basic password) verified with the issuers' keys,
+   * and opaque Bearer tokens checked at the IdP (RFC 7662 introspection).
+   */
   jwt: z
     .strictObject({
       clock_skew: durationMs.prefault('30s'),
@@ -293,7 +304,22 @@ export const gatewayConfigSchema = z.strictObject({
             strip_suffix: z.string().min(1).optional(),
           }),
         )
-        .min(1),
+        .default([]),
+      /** Opaque access tokens (Bearer): described by the IdP's RFC 7662 introspection endpoint. */
+      introspection: z
+        .strictObject({
+          /** The IdP's issuer URL; discovery names the introspection endpoint. */
+          issuer: z.url(),
+          /** modgate's client at the IdP (client_secret_basic). */
+          client_id: z.string().min(1),
+          client_secret: secretRef,
+          /** The member of the introspection response naming the directory user. */
+          user_claim: z.string().min(1).default(DEFAULT_INTROSPECTION_USER_CLAIM),
+          strip_suffix: z.string().min(1).optional(),
+          /** Longest reuse of an answer (never past the token's `exp`). */
+          cache_max_ttl: durationMs.prefault(DEFAULT_INTROSPECTION_CACHE_MAX_TTL),
+        })
+        .optional(),
       /** Workload identities (CI) accepted without a directory user. */
       service_identities: z
         .array(

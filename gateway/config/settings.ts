@@ -58,12 +58,26 @@ export interface GatewaySettings {
         readonly allowInsecureHttp: boolean;
         readonly issuers: readonly JwtIssuerConfig[];
         readonly serviceIdentities: readonly ServiceIdentity[];
+        /** Opaque access tokens checked at the IdP, if configured. */
+        readonly introspection: IntrospectionSettings | undefined;
       }
     | undefined;
   readonly personalTokens:
     | { readonly issuer: string; readonly keys: readonly { kid: string; pem: string }[] }
     | undefined;
   readonly sso: SsoSettings | undefined;
+}
+
+/** RFC 7662 introspection of opaque access tokens; see `jwt.introspection` in gateway/config/schema.ts. */
+export interface IntrospectionSettings {
+  readonly issuer: string;
+  readonly clientId: string;
+  readonly clientSecret: string;
+  /** Member of the introspection response naming the directory user. */
+  readonly userClaim: string;
+  readonly stripSuffix: string | undefined;
+  /** Longest reuse of an answer (ms). */
+  readonly cacheMaxTtlMs: number;
 }
 
 /** Single sign-on for people (browser login, `modgate login`); see `sso:` in gateway/config/schema.ts. */
