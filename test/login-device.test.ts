@@ -15,7 +15,7 @@ import { netrcEntryFor, parseNetrc } from '../gateway/checks/netrc.ts';
 import { USERS } from './support/directory-fixture.ts';
 import { secretFile } from './support/gateway.ts';
 import { runGo } from './support/go.ts';
-import { CLIENTS, TestIdp } from './support/oidc-provider.ts';
+import { approveAtIdp, CLIENTS, TestIdp } from './support/oidc-provider.ts';
 import { freePort } from './support/ports.ts';
 import { type Stack, startStack } from './support/stack.ts';
 
@@ -116,55 +116,6 @@ async function linkAndCode(login: Cli): Promise<{ link: string; code: string }> 
     }
     await new Promise((r) => setTimeout(r, 50));
   }
-}
-
-/**
- * Approves (or aborts) a device login at the provider as `login`: the
- * confirm page, its dev login form, the consent form, following redirects
- * with a cookie jar. Returns the last page's title.
- */
-async function approveAtIdp(link: string, login: string, options: { abort?: boolean } = {}): Promise<string> {
-  const cookies = new Map<string, string>();
-  let aborted = false;
-  let next: { url: string; method: 'GET' | 'POST'; body?: URLSearchParams } = { url: link, method: 'GET' };
-  for (let step = 0; step < 20; step += 1) {
-    const res = await fetch(next.url, {
-      method: next.method,
-      redirect: 'manual',
-      headers: {
-        cookie: [...cookies].map(([k, v]) => `${k}=${v}`).join('; '),
-        ...(next.body ? { 'content-type': 'application/x-www-form-urlencoded' } : {}),
-      },
-      ...(next.body ? { body: next.body } : {}),
-    });
-    for (const c of res.headers.getSetCookie()) {
-      const [pair] = c.split(';');
-      const eq = pair!.indexOf('=');
-      cookies.set(pair!.slice(0, eq), pair!.slice(eq + 1));
-    }
-    const location = res.headers.get('location');
-    if (res.status >= 300 && res.status < 400 && location !== null) {
-      next = { url: new URL(location, next.url).href, method: 'GET' };
-      continue;
-    }
-    const html = await res.text();
-    const title = /<title>([^<]*)<\/title>/.exec(html)?.[1] ?? '';
-    const form = /<form\b[^>]*action="([^"]+)"[^>]*>([\s\S]*?)<\/form>/.exec(html);
-    if (form === null || title === 'Sign-in Success' || aborted) return title;
-    const body = new URLSearchParams();
-    for (const input of form[2]!.matchAll(/<input\b[^>]*>/g)) {
-      const name = /name="([^"]+)"/.exec(input[0])?.[1];
-      if (name === undefined) continue;
-      const value = /value="([^"]*)"/.exec(input[0])?.[1];
-      body.set(name, name === 'login' ? login : name === 'password' ? 'any-password' : (value ?? ''));
-    }
-    if (options.abort === true && body.has('user_code')) {
-      body.set('abort', 'yes');
-      aborted = true;
-    }
-    next = { url: new URL(form[1]!.replaceAll('&amp;', '&'), next.url).href, method: 'POST', body };
-  }
-  throw new Error('the provider’s pages did not end');
 }
 
 /** Runs `modgate login` for `netrc`, approving as `user` (or aborting). */

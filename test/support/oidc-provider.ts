@@ -186,7 +186,36 @@ export class TestIdp {
     return json;
   }
 
-  /** Revokes a token at the provider (RFC 7009). */
+  /**
+   * A device grant (RFC 8628) for the login client, approved at the
+   * provider's pages as `login`: an opaque access token whose `sub` is
+   * `login`. Needs {@link TestIdp.start} with `people`.
+   */
+  async deviceGrant(login: string, scope = 'openid profile'): Promise<TokenResponse> {
+    const client = CLIENTS.login;
+    const headers = { authorization: basicAuth(client), 'content-type': 'application/x-www-form-urlencoded' };
+    const auth = await fetch(`${this.issuer}/device/auth`, {
+      method: 'POST',
+      headers,
+      body: new URLSearchParams({ client_id: client.id, scope }),
+    });
+    const started = (await auth.json()) as { device_code?: string; verification_uri_complete?: string };
+    if (!auth.ok || started.device_code === undefined || started.verification_uri_complete === undefined)
+      throw new Error(`device authorization endpoint ${auth.status}: ${JSON.stringify(started)}`);
+    const title = await approveAtIdp(started.verification_uri_complete, login);
+    if (title !== 'Sign-in Success') throw new Error(`device approval ended at "${title}"`);
+    const res = await fetch(`${this.issuer}/token`, {
+      method: 'POST',
+      headers,
+      body: new URLSearchParams({ grant_type: DEVICE_CODE_GRANT, device_code: started.device_code }),
+    });
+    const json = (await res.json()) as TokenResponse & { error?: string; error_description?: string };
+    if (!res.ok)
+      throw new Error(`token endpoint ${res.status}: ${json.error} ${json.error_description ?? ''}`);
+    return json;
+  }
+
+  /** Revokes a token at the provider (RFC 7009), as `client` (the client it was issued to). */
   async revoke(token: string, client: TestClient = CLIENTS.ci): Promise<void> {
     const res = await fetch(`${this.issuer}/token/revocation`, {
       method: 'POST',
@@ -220,6 +249,59 @@ export class TestIdp {
     this.#server.closeAllConnections();
     await new Promise<void>((resolve) => this.#server.close(() => resolve()));
   }
+}
+
+/**
+ * Approves (or aborts) a device login at the provider as `login`: the
+ * confirm page, its dev login form, the consent form, following redirects
+ * with a cookie jar. Returns the last page's title.
+ */
+export async function approveAtIdp(
+  link: string,
+  login: string,
+  options: { abort?: boolean } = {},
+): Promise<string> {
+  const cookies = new Map<string, string>();
+  let aborted = false;
+  let next: { url: string; method: 'GET' | 'POST'; body?: URLSearchParams } = { url: link, method: 'GET' };
+  for (let step = 0; step < 20; step += 1) {
+    const res = await fetch(next.url, {
+      method: next.method,
+      redirect: 'manual',
+      headers: {
+        cookie: [...cookies].map(([k, v]) => `${k}=${v}`).join('; '),
+        ...(next.body ? { 'content-type': 'application/x-www-form-urlencoded' } : {}),
+      },
+      ...(next.body ? { body: next.body } : {}),
+    });
+    for (const c of res.headers.getSetCookie()) {
+      const [pair] = c.split(';');
+      const eq = pair!.indexOf('=');
+      cookies.set(pair!.slice(0, eq), pair!.slice(eq + 1));
+    }
+    const location = res.headers.get('location');
+    if (res.status >= 300 && res.status < 400 && location !== null) {
+      next = { url: new URL(location, next.url).href, method: 'GET' };
+      continue;
+    }
+    const html = await res.text();
+    const title = /<title>([^<]*)<\/title>/.exec(html)?.[1] ?? '';
+    const form = /<form\b[^>]*action="([^"]+)"[^>]*>([\s\S]*?)<\/form>/.exec(html);
+    if (form === null || title === 'Sign-in Success' || aborted) return title;
+    const body = new URLSearchParams();
+    for (const input of form[2]!.matchAll(/<input\b[^>]*>/g)) {
+      const name = /name="([^"]+)"/.exec(input[0])?.[1];
+      if (name === undefined) continue;
+      const value = /value="([^"]*)"/.exec(input[0])?.[1];
+      body.set(name, name === 'login' ? login : name === 'password' ? 'any-password' : (value ?? ''));
+    }
+    if (options.abort === true && body.has('user_code')) {
+      body.set('abort', 'yes');
+      aborted = true;
+    }
+    next = { url: new URL(form[1]!.replaceAll('&amp;', '&'), next.url).href, method: 'POST', body };
+  }
+  throw new Error('the provider’s pages did not end');
 }
 
 function basicAuth(client: TestClient): string {
