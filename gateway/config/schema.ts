@@ -310,7 +310,7 @@ export const gatewayConfigSchema = z.strictObject({
         .strictObject({
           /** The IdP's issuer URL; discovery names the introspection endpoint. */
           issuer: z.url(),
-          /** modgate's client at the IdP (client_secret_basic). */
+          /** modgate's client at the IdP, which authenticates to the introspection endpoint. */
           client_id: z.string().min(1),
           client_secret: secretRef,
           /** The member of the introspection response naming the directory user. */
