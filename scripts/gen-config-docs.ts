@@ -211,7 +211,7 @@ export const DESCRIPTIONS: Readonly<Record<string, string>> = {
     'Workload identities (CI) accepted without a directory user. An opaque token’s subject is its `sub`, or its `client_id` when it has no `sub` (client credentials).',
   'jwt.service_identities[].issuer': 'The issuer of their tokens.',
   'jwt.service_identities[].subject':
-    'The `sub` to accept; `*` matches within one path element (e.g. `repo:corp/*`).',
+    'The `sub` to accept, exact or a glob: `*` matches any run of characters, `/` and `:` included (e.g. `repo:corp/*:ref:refs/heads/main`), `?` one character.',
   'jwt.service_identities[].name': 'The user name modgate gives it (audit, policy `user:`).',
   'jwt.service_identities[].groups': 'Its groups (policy `group:`).',
   personal_tokens: 'modgate personal access tokens (`mgp_…`), sent as the Basic password.',
