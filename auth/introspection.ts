@@ -48,6 +48,8 @@ export interface IntrospectedToken {
   /** RFC 7662 `username`, when the IdP gives one. */
   readonly username: string | undefined;
   readonly clientId: string | undefined;
+  /** RFC 7662 `aud` (a string or a list of strings), as a list; empty when absent. */
+  readonly audiences: readonly string[];
   readonly scope: string | undefined;
   /** `exp` in milliseconds since the epoch, if the IdP gave one. */
   readonly expiresAtMs: number | undefined;
@@ -121,6 +123,7 @@ export class TokenIntrospector {
         subject: str(response.sub),
         username: str(response.username),
         clientId: str(response.client_id),
+        audiences: audienceList(response.aud),
         scope: str(response.scope),
         expiresAtMs,
         claims: { ...response },
@@ -173,4 +176,11 @@ export class TokenIntrospector {
       throw err;
     }
   }
+}
+
+/** `aud` as RFC 7662 §2.2 allows it (one string or an array of strings) → its strings; anything else → none. */
+export function audienceList(aud: unknown): string[] {
+  if (typeof aud === 'string') return [aud];
+  if (Array.isArray(aud)) return aud.filter((a): a is string => typeof a === 'string');
+  return [];
 }

@@ -14,11 +14,21 @@ import { stripSuffix, TOKEN_USER_CLAIM_MISSING, TOKEN_USER_REJECTED } from './jw
 /** Member of the introspection response naming the directory user, unless configured otherwise (RFC 7662 §2.2 `username`). */
 export const DEFAULT_INTROSPECTION_USER_CLAIM = 'username';
 
+/** Reason a client sees for an active token issued to some other client or audience. */
+export const TOKEN_NOT_FOR_GATEWAY = 'token was not issued for modgate';
+
 export interface OpaqueTokenOptions {
   /** Describes an active token, or throws (`auth.invalid_credentials`, `auth.directory_unavailable`). */
   readonly introspect: (token: string) => Promise<IntrospectedToken>;
   /** The issuer that was asked: service identities of this issuer apply. */
   readonly issuer: string;
+  /**
+   * Accepted `aud` values (RFC 7662 §2.2): when non-empty, the token's `aud`
+   * must name one of them.
+   */
+  readonly audiences: readonly string[];
+  /** Accepted `client_id` values: when non-empty, the token's `client_id` must be one of them. */
+  readonly clientIds: readonly string[];
   /** Member of the introspection response holding the directory user name. */
   readonly userClaim?: string | undefined;
   /** Suffix removed from the claim value before the lookup, e.g. `@corp.example`. */
@@ -50,13 +60,18 @@ export class OpaqueTokenVerifier {
 
   /**
    * Introspects `token` and returns who it speaks for. Throws ModgateError:
-   * `auth.invalid_credentials` (inactive token, no user claim, user unknown
-   * or disabled), `auth.directory_unavailable` (the IdP or the directory
-   * could not answer).
+   * `auth.invalid_credentials` (inactive token, issued for another client or
+   * audience, no user claim, user unknown or disabled),
+   * `auth.directory_unavailable` (the IdP or the directory could not answer).
    */
   async verify(token: string): Promise<OpaquePrincipal> {
     const described = await this.#options.introspect(token);
     const issuer = this.#options.issuer;
+    if (!this.#issuedForUs(described)) {
+      throw new ModgateError('auth.invalid_credentials', TOKEN_NOT_FOR_GATEWAY, {
+        detail: { iss: issuer, aud: described.audiences, client_id: described.clientId },
+      });
+    }
     const subject = tokenSubject(described);
     const service = subject === undefined ? undefined : this.#services.match(issuer, subject);
     if (service !== undefined) return { user: service.name, groups: service.groups, kind: 'service' };
@@ -76,6 +91,23 @@ export class OpaqueTokenVerifier {
       });
     }
     return { user: user.name, groups: user.groups, kind: 'user' };
+  }
+
+  /**
+   * The audience check JWTs get from `aud` (auth/jwt/verifier.ts): an active
+   * token of the same IdP may have been issued to any of its clients, and
+   * must not open modgate unless it was meant for it. Every configured list
+   * must match; with no list configured nothing matches (fail closed —
+   * gateway.yaml requires one).
+   */
+  #issuedForUs(token: IntrospectedToken): boolean {
+    const { audiences, clientIds } = this.#options;
+    if (audiences.length === 0 && clientIds.length === 0) return false;
+    if (audiences.length > 0 && !token.audiences.some((aud) => audiences.includes(aud))) return false;
+    if (clientIds.length > 0 && (token.clientId === undefined || !clientIds.includes(token.clientId))) {
+      return false;
+    }
+    return true;
   }
 }
 

@@ -52,6 +52,8 @@ export function tokenVerifiers(
     const verifier = new OpaqueTokenVerifier({
       introspect: (token) => introspector.introspect(token),
       issuer: introspection.issuer,
+      audiences: introspection.audiences,
+      clientIds: introspection.clientIds,
       userClaim: introspection.userClaim,
       stripSuffix: introspection.stripSuffix,
       serviceIdentities: settings.jwt.serviceIdentities,

@@ -196,12 +196,16 @@ export const DESCRIPTIONS: Readonly<Record<string, string>> = {
   'jwt.issuers[].user_claim': 'The claim naming the directory user.',
   'jwt.issuers[].strip_suffix': 'Removed from the claim value first (e.g. `@corp.example`).',
   'jwt.introspection':
-    'Opaque access tokens (`Authorization: Bearer`), described by the IdP’s RFC 7662 introspection endpoint; answers are cached by token hash until the token expires, at most `cache_max_ttl`.',
+    'Opaque access tokens (`Authorization: Bearer`), described by the IdP’s RFC 7662 introspection endpoint; answers are cached by token hash until the token expires, at most `cache_max_ttl`. Needs `audiences`, `client_ids` or both: the IdP calls active a token it issued to any of its clients, and only those meant for modgate may open it.',
   'jwt.introspection.issuer':
     "The IdP's issuer URL; its OIDC discovery document names the introspection endpoint. Service identities of this issuer apply to its tokens.",
   'jwt.introspection.client_id':
     "modgate's client id at the IdP (it authenticates to the introspection endpoint).",
   'jwt.introspection.client_secret': "modgate's client secret.",
+  'jwt.introspection.audiences':
+    'Accepted `aud` values of the introspection response (a string or a list; one match is enough). When set, a token without an accepted `aud` is refused: 401 `token was not issued for modgate`.',
+  'jwt.introspection.client_ids':
+    'Accepted `client_id` values: the clients (CLI, CI, login) whose tokens are meant for modgate. When set, a token of any other client is refused: 401 `token was not issued for modgate`. With `audiences` too, a token must match both.',
   'jwt.introspection.user_claim':
     'The member of the introspection response naming the directory user (`username`, `sub`, `email`, …); no fallback to another member.',
   'jwt.introspection.strip_suffix': 'Removed from the claim value first (e.g. `@corp.example`).',

@@ -151,8 +151,10 @@ describe('gateway.yaml', () => {
   });
 
   describe('jwt.introspection', () => {
-    const introspection = (lines: string, jwt = '') =>
-      `${valid}jwt:\n${jwt}  introspection:\n    issuer: https://idp.internal\n    client_id: modgate\n${lines}`;
+    /** The allowlist the valid cases carry, after `lines` (so the lines above keep their numbers). */
+    const allowlist = '    client_ids: [modgate-cli]\n';
+    const introspection = (lines: string, jwt = '', allow = allowlist) =>
+      `${valid}jwt:\n${jwt}  introspection:\n    issuer: https://idp.internal\n    client_id: modgate\n${lines}${allow}`;
     const secret = '    client_secret: env:MODGATE_TEST_INTROSPECTION_SECRET\n';
 
     it('maps to settings with defaults, the secret resolved, and no JWT issuers needed', () => {
@@ -164,6 +166,8 @@ describe('gateway.yaml', () => {
         issuer: 'https://idp.internal',
         clientId: 'modgate',
         clientSecret: 'introspection-secret',
+        audiences: [],
+        clientIds: ['modgate-cli'],
         userClaim: 'username',
         stripSuffix: undefined,
         cacheMaxTtlMs: 300_000,
@@ -172,9 +176,13 @@ describe('gateway.yaml', () => {
         join(dir, 'gateway.yaml'),
         introspection(
           `${secret}    user_claim: sub\n    strip_suffix: '@corp.example'\n    cache_max_ttl: 30s\n`,
+          '',
+          '    audiences: [https://goproxy.corp.example]\n    client_ids: [modgate-cli, modgate-login]\n',
         ),
       );
       expect(tuned.jwt?.introspection).toMatchObject({
+        audiences: ['https://goproxy.corp.example'],
+        clientIds: ['modgate-cli', 'modgate-login'],
         userClaim: 'sub',
         stripSuffix: '@corp.example',
         cacheMaxTtlMs: 30_000,
@@ -208,6 +216,21 @@ describe('gateway.yaml', () => {
         'a cache_max_ttl that is not a duration',
         introspection(`${secret}    cache_max_ttl: forever\n`),
         [/:24: jwt\.introspection\.cache_max_ttl: "forever" is not a duration/],
+      ],
+      [
+        'introspection without audiences or client_ids (any client’s token would do)',
+        introspection(secret, '', ''),
+        [/:20: jwt\.introspection: needs audiences or client_ids: without them, a token the IdP issued/],
+      ],
+      [
+        'introspection with both allowlists empty',
+        introspection(secret, '', '    audiences: []\n    client_ids: []\n'),
+        [/:20: jwt\.introspection: needs audiences or client_ids/],
+      ],
+      [
+        'an empty client id in the allowlist',
+        introspection(secret, '', "    client_ids: ['']\n"),
+        [/:24: jwt\.introspection\.client_ids\[0\]: Too small/],
       ],
       [
         'a jwt section with neither issuers nor introspection',

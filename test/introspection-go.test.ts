@@ -3,7 +3,8 @@
  * device grant approved at its pages for a person, client credentials for
  * CI), modgate introspects them there (RFC 7662) and maps them to a real
  * slapd user or a service identity, the Athens emulator serves behind.
- * The gateway is configured with introspection only (no JWT issuers).
+ * The gateway is configured with introspection only (no JWT issuers),
+ * accepting the tokens of two of the provider's clients (`client_ids`).
  */
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -36,6 +37,9 @@ beforeAll(async () => {
           issuer: idp.issuer,
           client_id: CLIENTS.modgate.id,
           client_secret: await secretFile(dir, 'introspection-secret', CLIENTS.modgate.secret),
+          // The clients whose tokens are meant for modgate: people's (device grant) and CI's.
+          // Any other client of the provider (here: CLIENTS.modgate) is refused.
+          client_ids: [CLIENTS.login.id, CLIENTS.ci.id],
           // oidc-provider's introspection answers carry the account id as `sub`, no `username`.
           user_claim: 'sub',
           cache_max_ttl: `${CACHE_MAX_TTL_MS / 1000}s`,
@@ -86,6 +90,21 @@ describe('opaque access tokens (RFC 7662 introspection)', () => {
     expect(res.status, res.text).toBe(200);
     const [record] = (await stack.gateway.waitForAudit(before + 1)).slice(before);
     expect(record).toMatchObject({ user: { name: 'ci-bot', roles: ['ci'] }, auth: { method: 'oidc' } });
+  });
+
+  it('a token the IdP issued to another of its clients is refused (401, one line): no upstream request, one introspection', async () => {
+    const { access_token } = await idp.clientCredentials(CLIENTS.modgate);
+    tokens.push(access_token);
+    stack.athens!.clear();
+    const hitsBefore = idp.hits(INTROSPECT);
+    for (let n = 0; n < 3; n++) {
+      const res = await get(access_token);
+      expect(res.status).toBe(401);
+      expect(res.headers['www-authenticate']).toMatch(/^Basic realm="/);
+      expect(res.text).toBe('modgate: token was not issued for modgate\n');
+    }
+    expect(idp.hits(INTROSPECT) - hitsBefore).toBe(1);
+    expect(stack.athens!.requests).toEqual([]);
   });
 
   it('a disabled user’s token and a garbage token are refused with one-line reasons, nothing sent upstream', async () => {

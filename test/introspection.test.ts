@@ -1,7 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { INTROSPECTION_REASONS, type IntrospectedToken, TokenIntrospector } from '../auth/introspection.ts';
+import {
+  audienceList,
+  INTROSPECTION_REASONS,
+  type IntrospectedToken,
+  TokenIntrospector,
+} from '../auth/introspection.ts';
 import { TOKEN_USER_CLAIM_MISSING, TOKEN_USER_REJECTED } from '../auth/jwt/verifier.ts';
-import { OpaqueTokenVerifier } from '../auth/opaque-token.ts';
+import { OpaqueTokenVerifier, TOKEN_NOT_FOR_GATEWAY } from '../auth/opaque-token.ts';
 import { type ErrorCode, ModgateError } from '../core/errors.ts';
 import { expectRejection } from './support/directory-suite.ts';
 import { CLIENTS, TestIdp } from './support/oidc-provider.ts';
@@ -36,7 +41,8 @@ describe('RFC 7662 introspection against oidc-provider', () => {
     const i = introspector();
     const before = idp.hits(INTROSPECT);
     const first = await i.introspect(access_token);
-    expect(first).toMatchObject({ clientId: CLIENTS.ci.id, subject: undefined });
+    // oidc-provider's opaque tokens carry no `aud`: such an IdP is allowlisted by client_ids.
+    expect(first).toMatchObject({ clientId: CLIENTS.ci.id, subject: undefined, audiences: [] });
     expect(first.expiresAtMs).toBeGreaterThan(Date.now());
     await i.introspect(access_token);
     await Promise.all([i.introspect(access_token), i.introspect(access_token)]);
@@ -93,6 +99,8 @@ describe('RFC 7662 introspection against oidc-provider', () => {
 
 describe('opaque token → principal (claim mapping)', () => {
   const ISSUER = 'https://idp.example';
+  /** The audience the mapping tests' verifier accepts; their tokens carry it unless they say otherwise. */
+  const GATEWAY = 'https://goproxy.example';
   // Like LDAP: names match case-insensitively, the directory's spelling comes back.
   const lookup = async (name: string) =>
     name.toLowerCase() === 'alice' ? { name: 'alice', groups: ['developers', 'team-a'] } : undefined;
@@ -100,17 +108,23 @@ describe('opaque token → principal (claim mapping)', () => {
     subject: typeof members.sub === 'string' ? members.sub : undefined,
     username: typeof members.username === 'string' ? members.username : undefined,
     clientId: typeof members.client_id === 'string' ? members.client_id : undefined,
+    audiences: audienceList(members.aud),
     scope: undefined,
     expiresAtMs: Date.now() + 60_000,
     claims: { active: true, ...members },
   });
-  const verifier = (
-    members: Record<string, unknown>,
-    options: { userClaim?: string; stripSuffix?: string } = {},
-  ) =>
+  type VerifierOptions = {
+    userClaim?: string;
+    stripSuffix?: string;
+    audiences?: readonly string[];
+    clientIds?: readonly string[];
+  };
+  const verifier = (members: Record<string, unknown>, options: VerifierOptions = {}) =>
     new OpaqueTokenVerifier({
-      introspect: async () => described(members),
+      introspect: async () => described({ aud: GATEWAY, ...members }),
       issuer: ISSUER,
+      audiences: [GATEWAY],
+      clientIds: [],
       lookup,
       serviceIdentities: [{ issuer: ISSUER, subject: 'ci-*', name: 'ci-bot', groups: ['ci'] }],
       ...options,
@@ -159,9 +173,72 @@ describe('opaque token → principal (claim mapping)', () => {
           throw new ModgateError(code, reason);
         },
         issuer: ISSUER,
+        audiences: [GATEWAY],
+        clientIds: [],
         lookup,
       });
       await expectReject(v.verify('t'), code, reason);
     }
+  });
+
+  describe('only tokens issued for modgate (audiences, client_ids): no confused deputy', () => {
+    const ALICE = { user: 'alice', groups: ['developers', 'team-a'], kind: 'user' };
+    const OURS = { audiences: [GATEWAY, 'goproxy'], clientIds: [] };
+    const LOGIN = { audiences: [], clientIds: ['modgate-login', 'modgate-cli'] };
+
+    it.each([
+      ['aud, a string naming an accepted audience', { aud: 'goproxy' }, OURS],
+      ['aud, a list holding an accepted audience', { aud: ['https://wiki.example', GATEWAY] }, OURS],
+      ['client_id, an accepted client', { client_id: 'modgate-cli', aud: undefined }, LOGIN],
+      [
+        'aud and client_id when both lists are configured',
+        { aud: [GATEWAY], client_id: 'modgate-login' },
+        { audiences: [GATEWAY], clientIds: ['modgate-login'] },
+      ],
+    ] as const)('accepts a token matching by %s', async (_name, members, lists) => {
+      expect(await verifier({ username: 'alice', ...members }, lists).verify('t')).toEqual(ALICE);
+    });
+
+    it.each([
+      ['aud, a string naming another audience', { aud: 'https://wiki.example' }, OURS],
+      ['aud, a list without an accepted audience', { aud: ['https://wiki.example', 'mail'] }, OURS],
+      ['no aud at all', { aud: undefined }, OURS],
+      ['an aud list of non-strings', { aud: [42] }, OURS],
+      ['client_id, another client of the IdP', { client_id: 'wiki-app' }, LOGIN],
+      ['no client_id at all', {}, LOGIN],
+      [
+        'the right client_id but another audience (every configured list must match)',
+        { aud: 'https://wiki.example', client_id: 'modgate-login' },
+        { audiences: [GATEWAY], clientIds: ['modgate-login'] },
+      ],
+      [
+        'a client_id, but neither list configured (fail closed)',
+        { client_id: 'modgate-login' },
+        { audiences: [], clientIds: [] },
+      ],
+    ] as const)(
+      'refuses a token with %s, though it names a directory user',
+      async (_name, members, lists) => {
+        await expectReject(
+          verifier({ username: 'alice', ...members }, lists).verify('t'),
+          'auth.invalid_credentials',
+          TOKEN_NOT_FOR_GATEWAY,
+        );
+      },
+    );
+
+    it('checks before the service identities: a matching sub from another client is refused too', async () => {
+      await expectReject(
+        verifier({ sub: 'ci-nightly', client_id: 'wiki-app' }, LOGIN).verify('t'),
+        'auth.invalid_credentials',
+        TOKEN_NOT_FOR_GATEWAY,
+      );
+      expect(
+        await verifier({ sub: 'ci-nightly', client_id: 'modgate-cli' }, LOGIN).verify('t'),
+      ).toMatchObject({
+        user: 'ci-bot',
+        kind: 'service',
+      });
+    });
   });
 });

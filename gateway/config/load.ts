@@ -133,6 +133,16 @@ function crossCheck(config: GatewayConfigFile, lineOf: LineOf): YamlProblem[] {
         'is plain http; set jwt.allow_insecure_http: true to accept that',
       );
     }
+    if (
+      jwt.introspection !== undefined &&
+      jwt.introspection.audiences.length === 0 &&
+      jwt.introspection.client_ids.length === 0
+    ) {
+      at(
+        ['jwt', 'introspection'],
+        'needs audiences or client_ids: without them, a token the IdP issued to any of its clients is accepted',
+      );
+    }
   }
   for (const p of TrustedProxies.problems(config.listen.trusted_proxies)) {
     at(['listen', 'trusted_proxies', p.index], p.message);
@@ -281,6 +291,8 @@ function introspectionSettings(
     issuer: introspection.issuer,
     clientId: introspection.client_id,
     clientSecret: secret(introspection.client_secret, ['jwt', 'introspection', 'client_secret']),
+    audiences: introspection.audiences,
+    clientIds: introspection.client_ids,
     userClaim: introspection.user_claim,
     stripSuffix: introspection.strip_suffix,
     cacheMaxTtlMs: introspection.cache_max_ttl,

@@ -313,6 +313,14 @@ export const gatewayConfigSchema = z.strictObject({
           /** modgate's client at the IdP, which authenticates to the introspection endpoint. */
           client_id: z.string().min(1),
           client_secret: secretRef,
+          /**
+           * Accepted `aud` values of the introspection response. With
+           * `client_ids`: at least one of the two lists is required (load.ts),
+           * and a token must match every list given.
+           */
+          audiences: z.array(z.string().min(1)).default([]),
+          /** Accepted `client_id` values: the clients whose tokens are meant for modgate. */
+          client_ids: z.array(z.string().min(1)).default([]),
           /** The member of the introspection response naming the directory user. */
           user_claim: z.string().min(1).default(DEFAULT_INTROSPECTION_USER_CLAIM),
           strip_suffix: z.string().min(1).optional(),

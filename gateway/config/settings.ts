@@ -73,6 +73,10 @@ export interface IntrospectionSettings {
   readonly issuer: string;
   readonly clientId: string;
   readonly clientSecret: string;
+  /** Accepted `aud` values; empty: `aud` is not checked. */
+  readonly audiences: readonly string[];
+  /** Accepted `client_id` values; empty: `client_id` is not checked. At least one of the two lists is non-empty. */
+  readonly clientIds: readonly string[];
   /** Member of the introspection response naming the directory user. */
   readonly userClaim: string;
   readonly stripSuffix: string | undefined;
