@@ -12,8 +12,12 @@ import * as oidc from 'openid-client';
 import { ModgateError } from '../core/errors.ts';
 import type { IdpCallObserver } from './jwt/issuer-keys.ts';
 
-/** Longest time an active answer is reused, whatever the token's `exp` (milliseconds). */
-export const DEFAULT_INTROSPECTION_CACHE_MAX_TTL_MS = 300_000;
+/**
+ * Longest time an active answer is reused, whatever the token's `exp`
+ * (milliseconds; 5 minutes). gateway.yaml's `jwt.introspection.cache_max_ttl`
+ * default is derived from it.
+ */
+export const DEFAULT_INTROSPECTION_CACHE_MAX_TTL_MS = 5 * 60_000;
 /** How long an inactive answer is reused (milliseconds). */
 export const INACTIVE_CACHE_TTL_MS = 10_000;
 /** Most cached answers; the oldest go first. */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_INTROSPECTION_CACHE_MAX_TTL_MS } from '../../auth/introspection.ts';
 import { DEFAULT_INTROSPECTION_USER_CLAIM } from '../../auth/opaque-token.ts';
 import { durationMs } from '../../core/duration.ts';
 import { stateConfigSchema } from '../state/config.ts';
@@ -54,11 +55,11 @@ export const DEFAULT_TOKEN_TIMEOUT = '10s';
 /** Default number of version publish times remembered for `min_age` rules (entries). */
 export const DEFAULT_PUBLISH_TIME_CACHE_ENTRIES = 100_000;
 /**
- * Default longest reuse of an introspection answer (a duration; the same as
- * auth/introspection.ts DEFAULT_INTROSPECTION_CACHE_MAX_TTL_MS): a
- * revocation at the IdP takes effect within it.
+ * Default longest reuse of an introspection answer (a duration, derived from
+ * auth/introspection.ts DEFAULT_INTROSPECTION_CACHE_MAX_TTL_MS so the two
+ * cannot drift): a revocation at the IdP takes effect within it.
  */
-export const DEFAULT_INTROSPECTION_CACHE_MAX_TTL = '5m';
+export const DEFAULT_INTROSPECTION_CACHE_MAX_TTL = `${DEFAULT_INTROSPECTION_CACHE_MAX_TTL_MS / 60_000}m`;
 
 /** A secret is only ever a reference: `env:NAME` or `file:/path`. Literal secrets are rejected. */
 export const secretRef = z
