@@ -76,6 +76,9 @@ export class RemoteUpstream implements Upstream {
     res: ServerResponse,
     authorization: string | undefined,
   ): Promise<void> {
+    // The client went away while modgate authenticated and authorized: forwarding
+    // now would tie up an upstream socket for a response nobody reads.
+    if (res.destroyed) return Promise.resolve();
     return new Promise((resolve, reject) => {
       const attempt = this.#attempts.start(
         req,
