@@ -86,12 +86,33 @@ export class Metrics {
     collectDefaultMetrics({ register: this.registry, prefix: 'modgate_process_' });
   }
 
+  /**
+   * Labelled children made once per label set: prom-client hashes the labels
+   * on every `inc`/`observe` that passes them (a hot spot of the per-request
+   * profile, BENCHMARKS.md). Label sets here are few (kinds × statuses × upstreams).
+   */
+  readonly #requestChildren = new Map<string, { inc(): void }>();
+  readonly #durationChildren = new Map<string, { observe(v: number): void }>();
+
   /** One finished request (called where the audit record is written). */
   request(ctx: RequestContext): void {
     const kind = ctx.action ?? ctx.request?.kind ?? 'unrecognized';
     const outcome = ctx.error || ctx.status >= 400 ? 'failure' : 'success';
-    this.#requests.inc({ kind, outcome, upstream: ctx.upstream ?? '', status: String(ctx.status) });
-    this.#duration.observe({ kind }, Number(process.hrtime.bigint() - ctx.startedAt) / 1e9);
+    const upstream = ctx.upstream ?? '';
+    const status = String(ctx.status);
+    const requestKey = `${kind}\0${outcome}\0${upstream}\0${status}`;
+    let requests = this.#requestChildren.get(requestKey);
+    if (requests === undefined) {
+      requests = this.#requests.labels({ kind, outcome, upstream, status });
+      this.#requestChildren.set(requestKey, requests);
+    }
+    requests.inc();
+    let duration = this.#durationChildren.get(kind);
+    if (duration === undefined) {
+      duration = this.#duration.labels({ kind });
+      this.#durationChildren.set(kind, duration);
+    }
+    duration.observe(Number(process.hrtime.bigint() - ctx.startedAt) / 1e9);
     if (ctx.identity) this.#auth.inc({ method: ctx.identity.method, result: 'ok' });
     else if (isModgateError(ctx.error) && ctx.error.code.startsWith('auth.')) {
       this.#auth.inc({ method: 'basic', result: ctx.error.code.slice('auth.'.length) });
@@ -117,8 +138,13 @@ export class Metrics {
     this.#ready.set(ok ? 1 : 0);
   }
 
-  /** Wraps a state store so its calls are timed (they never reject: the store falls back by itself). */
+  /**
+   * Wraps a Redis state store so its calls are timed (they never reject: the
+   * store falls back by itself). The in-process store is returned as it is:
+   * its calls are map lookups, and timing them cost more than they do.
+   */
   instrumentStore(store: StateStore): StateStore {
+    if (store.kind === 'memory') return store;
     const timed =
       <A extends unknown[], T>(operation: string, call: (...args: A) => Promise<T>) =>
       async (...args: A): Promise<T> => {
