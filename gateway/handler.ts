@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { Authenticator } from '../auth/authenticator.ts';
+import { credentialShape } from '../auth/jwt/credential-shape.ts';
 import { ModgateError } from '../core/errors.ts';
 import type { AbuseGuard } from './abuse/guard.ts';
 import type { AuditLog } from './audit.ts';
@@ -8,9 +9,9 @@ import { authorize } from './authorize.ts';
 import type { TrustedProxies } from './client-ip.ts';
 import { newRequestContext, type RequestContext } from './context.ts';
 import { statusOf, toModgateError } from './errors.ts';
-import { parseGoproxyPath } from './goproxy-path.ts';
 import type { Metrics } from './metrics.ts';
 import { serveOps } from './ops-routes.ts';
+import type { ParsedPaths } from './parsed-paths.ts';
 import type { PolicyStore } from './policy-store.ts';
 import type { PublishTimes } from './publish-times.ts';
 import type { Readiness } from './readiness.ts';
@@ -33,6 +34,8 @@ export interface PipelineDeps {
   readonly realm: string;
   readonly abuse: AbuseGuard;
   readonly trustedProxies: TrustedProxies;
+  /** Recently parsed GOPROXY paths. */
+  readonly paths: ParsedPaths;
   /** Login, set-up and token pages, when `sso` is configured. */
   readonly pages?: PageHandler | undefined;
 }
@@ -74,11 +77,14 @@ async function run(
       `method ${ctx.method.slice(0, 16)} not allowed; GOPROXY is read-only`,
     );
   }
-  const request = parseGoproxyPath(ctx.path);
+  const request = deps.paths.parse(ctx.path);
   ctx.request = request;
-  const claimed = await deps.abuse.beforeAuthentication(req.headers.authorization, ctx.sourceIp);
+  // Parsed once: the lockout needs the claimed user name, authentication the rest.
+  const shape = credentialShape(req.headers.authorization);
+  const claimed = shape.kind.startsWith('basic-') ? shape.username : undefined;
+  await deps.abuse.beforeAuthentication(claimed, ctx.sourceIp);
   try {
-    ctx.identity = await deps.authenticator.authenticate(req.headers.authorization);
+    ctx.identity = await deps.authenticator.authenticate(req.headers.authorization, shape);
   } catch (err) {
     const e = toModgateError(err);
     authLog.info({ event: 'auth.failure', code: e.code, reason: e.message, ip: ctx.sourceIp, trace: ctx.id });

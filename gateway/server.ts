@@ -16,6 +16,7 @@ import { createHandler } from './handler.ts';
 import { createOperationalLog } from './log.ts';
 import { Metrics } from './metrics.ts';
 import { startMetricsServer } from './metrics-server.ts';
+import { ParsedPaths } from './parsed-paths.ts';
 import { PolicyStore } from './policy-store.ts';
 import { PublishTimes } from './publish-times.ts';
 import { Readiness } from './readiness.ts';
@@ -146,6 +147,7 @@ export async function startGateway(
     log,
     realm: settings.auth.realm,
     pages,
+    paths: new ParsedPaths(),
   });
   const server: Server =
     'cert' in settings.tls
