@@ -3,7 +3,7 @@ import { parseBasic, schemeOf } from './basic.ts';
 import { decodeUser } from './cached-lookup.ts';
 import { type Directory, type DirectoryUser, INVALID_CREDENTIALS } from './directory.ts';
 import type { Identity } from './identity.ts';
-import { credentialShape } from './jwt/credential-shape.ts';
+import { type CredentialShape, credentialShape } from './jwt/credential-shape.ts';
 import { NegativeCache } from './negative-cache.ts';
 import { type SharedCache, VerifiedCache } from './verified-cache.ts';
 
@@ -94,8 +94,10 @@ export class Authenticator {
    * password that is a JWT or a modgate token, a Bearer token (JWT, modgate
    * token, or opaque: introspected), or a password.
    */
-  async authenticate(authorization: string | undefined): Promise<Identity> {
-    const shape = credentialShape(authorization);
+  async authenticate(
+    authorization: string | undefined,
+    shape: CredentialShape = credentialShape(authorization),
+  ): Promise<Identity> {
     switch (shape.kind) {
       case 'missing':
         throw new ModgateError('auth.missing', 'authentication required');
@@ -108,7 +110,7 @@ export class Authenticator {
       case 'bearer-opaque':
         return this.#token('oidc', shape.secret ?? '');
       case 'basic-password':
-        return this.#password(authorization ?? '');
+        return this.#password(shape.username ?? '', shape.secret ?? '');
       default:
         if (schemeOf(authorization ?? '') === 'basic') parseBasic(authorization ?? ''); // throws the precise reason
         throw new ModgateError(
@@ -130,8 +132,7 @@ export class Authenticator {
     return { user: principal.user, groups: principal.groups, method };
   }
 
-  async #password(authorization: string): Promise<Identity> {
-    const { username, password } = parseBasic(authorization);
+  async #password(username: string, password: string): Promise<Identity> {
     const key = this.#cache.keyOf('basic', username, password);
     if (await this.#rejected.has(key))
       throw new ModgateError('auth.invalid_credentials', INVALID_CREDENTIALS);

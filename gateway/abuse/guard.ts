@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { parseBasic } from '../../auth/basic.ts';
 import type { Identity } from '../../auth/identity.ts';
 import { type ErrorCode, isModgateError, ModgateError } from '../../core/errors.ts';
 import type { GatewaySettings } from '../config/settings.ts';
@@ -37,17 +36,13 @@ export class AbuseGuard {
     this.#slots = new ConcurrencyLimiter({ store, ...settings.upstreamConcurrency, logger });
   }
 
-  /** The user name a Basic credential claims, if any; refuses when it or the IP is locked. */
-  async beforeAuthentication(authorization: string | undefined, ip: string): Promise<string | undefined> {
-    let username: string | undefined;
-    try {
-      if (authorization !== undefined) username = parseBasic(authorization).username;
-    } catch {
-      // Malformed: authentication reports it; the IP lock still applies.
-    }
+  /**
+   * Refuses when the user name a Basic credential claims (undefined for other
+   * or malformed credentials: the IP lock still applies) or the IP is locked.
+   */
+  async beforeAuthentication(username: string | undefined, ip: string): Promise<void> {
     const status = await this.#lockout.check(username, ip);
     if (status.locked) throw refusal(status.code, status.reason, status.retryAfterS);
-    return username;
   }
 
   /** Counts a wrong password (unknown users too, so a lock reveals nothing). Other failures do not count. */
