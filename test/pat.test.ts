@@ -86,6 +86,26 @@ describe('personal access tokens', () => {
     expect((await tokens.verify(other.token)).jti).toBe(other.jti);
   });
 
+  it('a token verified once is still refused once revoked or expired (the verified-token memory)', async () => {
+    let now = clock;
+    const t = new PersonalTokens({ issuer: ISSUER, keys: PatKeyRing.fromPem([k1]), revoked, now: () => now });
+    const issued = await t.issue('alice', HOUR_MS);
+    expect((await t.verify(issued.token)).jti).toBe(issued.jti);
+    expect((await t.verify(issued.token)).jti).toBe(issued.jti);
+    now = clock + HOUR_MS + 60_000;
+    await expectReject(t.verify(issued.token), 'auth.invalid_credentials', JWT_REASONS.expired);
+    now = clock;
+    await t.revoke(issued);
+    await expectReject(t.verify(issued.token), 'auth.invalid_credentials', PAT_REASONS.revoked);
+  });
+
+  it('a tampered copy of a verified token is not taken for it', async () => {
+    const issued = await tokens.issue('alice', HOUR_MS);
+    await tokens.verify(issued.token);
+    const tampered = `${issued.token.slice(0, -2)}${issued.token.endsWith('AA') ? 'BB' : 'AA'}`;
+    await expect(tokens.verify(tampered)).rejects.toMatchObject({ code: 'auth.invalid_credentials' });
+  });
+
   it('fails closed when the revocation list cannot answer', async () => {
     const broken: RevokedTokens = {
       isRevoked: () => Promise.reject(new Error('redis down')),

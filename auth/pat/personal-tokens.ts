@@ -8,7 +8,7 @@
  * returns the owner's name, and the caller looks the owner up in the
  * directory for the groups (a disabled owner's tokens stop working at once).
  */
-import { randomUUID } from 'node:crypto';
+import { hash, randomUUID } from 'node:crypto';
 import { decodeProtectedHeader, errors, type JWTVerifyGetKey, jwtVerify, SignJWT } from 'jose';
 import { ModgateError } from '../../core/errors.ts';
 import { fromJoseError } from '../jwt/jose-errors.ts';
@@ -23,6 +23,8 @@ export type PatScope = (typeof PAT_SCOPES)[number];
 export const DEFAULT_PAT_MAX_TTL_MS = 90 * 24 * 3_600_000;
 /** Allowed clock difference between gateway processes when checking `exp`/`iat` (seconds). */
 export const PAT_CLOCK_TOLERANCE_S = 5;
+/** Most verified tokens remembered per process (entries). */
+export const VERIFIED_TOKENS_MAX_ENTRIES = 10_000;
 
 /** Public reasons specific to personal tokens. */
 export const PAT_REASONS = {
@@ -69,6 +71,13 @@ export class PersonalTokens {
   readonly #maxTtlMs: number;
   readonly #now: () => number;
   readonly #getKey: JWTVerifyGetKey;
+  /**
+   * Tokens whose signature and claims checked out, by SHA-256 of the token,
+   * until they expire: a build sends the same token hundreds of times, and an
+   * ECDSA/EdDSA verification is most of a token request's extra CPU (bench).
+   * The revocation list is still asked on every use.
+   */
+  readonly #verified = new Map<string, PatClaims>();
 
   constructor(options: PersonalTokensOptions) {
     this.#issuer = options.issuer;
@@ -142,6 +151,28 @@ export class PersonalTokens {
    */
   async verify(token: string): Promise<PatClaims> {
     if (!isPatShaped(token)) throw malformed();
+    const digest = hash('sha256', token, 'base64url');
+    const known = this.#verified.get(digest);
+    const claims =
+      known !== undefined && known.expiresAtMs > this.#now()
+        ? known
+        : await this.#verifySignature(token, digest);
+    let revoked: boolean;
+    try {
+      revoked = await this.#revoked.isRevoked(claims.jti);
+    } catch (cause) {
+      throw new ModgateError('auth.directory_unavailable', PAT_REASONS.revocationUnavailable, { cause });
+    }
+    if (revoked) {
+      throw new ModgateError('auth.invalid_credentials', PAT_REASONS.revoked, {
+        detail: { jti: claims.jti, owner: claims.owner },
+      });
+    }
+    return claims;
+  }
+
+  /** Signature, `typ`, `iss`, `aud`, `exp`, `jti` and scope; remembers the claims under `digest`. */
+  async #verifySignature(token: string, digest: string): Promise<PatClaims> {
     const jwt = token.slice(PAT_PREFIX.length);
     let kid: string | undefined;
     try {
@@ -179,17 +210,11 @@ export class PersonalTokens {
       expiresAtMs: payload.exp! * 1000,
       kid: kid ?? '',
     };
-    let revoked: boolean;
-    try {
-      revoked = await this.#revoked.isRevoked(claims.jti);
-    } catch (cause) {
-      throw new ModgateError('auth.directory_unavailable', PAT_REASONS.revocationUnavailable, { cause });
+    if (this.#verified.size >= VERIFIED_TOKENS_MAX_ENTRIES) {
+      const oldest = this.#verified.keys().next().value;
+      if (oldest !== undefined) this.#verified.delete(oldest);
     }
-    if (revoked) {
-      throw new ModgateError('auth.invalid_credentials', PAT_REASONS.revoked, {
-        detail: { jti: claims.jti, owner: claims.owner },
-      });
-    }
+    this.#verified.set(digest, claims);
     return claims;
   }
 
