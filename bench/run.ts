@@ -1,7 +1,9 @@
 /**
  * bench/run (`npm run bench`): modgate against direct-to-upstream and against
  * nginx with auth_basic + proxy_pass, side by side in one run on loopback,
- * printed as one markdown table with ratios and the targets of issue 8.
+ * printed as one markdown table with ratios and the targets of issue 8;
+ * `.info` latency also at a fixed rate below saturation (what a contender adds,
+ * not queueing).
  * Every figure is taken in rounds that alternate the contenders (a busy
  * moment of the shared machine then hits all of them), and the median round
  * is reported. Exits 0 when it measured (MISSED targets included), 1 on a
@@ -29,6 +31,7 @@ import {
 } from './support/contenders.ts';
 import { timeGoModDownload } from './support/go-download.ts';
 import { describeMachine, startCpuAccounting } from './support/machine.ts';
+import { keptRate, PACED_RATE, pacingIntervalMs, reachableRate, runPaced } from './support/paced.ts';
 import { cpuSeconds, pinProcesses, resetPeakRss, rssMb } from './support/processes.ts';
 import { type Row, renderTable } from './support/report.ts';
 import { type LoadResult, runLoad } from './support/wrk.ts';
@@ -96,6 +99,62 @@ const load = (c: Contender, path: string, connections: number, seconds = SECONDS
   runLoad({ url: c.url + path, connections, seconds, threads: PIN ? 1 : 2, authorization: c.authorization });
 
 const pick = (rs: readonly LoadResult[], f: (r: LoadResult) => number) => median(rs.map(f));
+
+const paced = (c: Contender) =>
+  runPaced({
+    url: c.url + BENCH_PATHS.info,
+    connections: CONNECTIONS.info,
+    seconds: SECONDS,
+    threads: PIN ? 1 : 2,
+    authorization: c.authorization,
+    rate: PACED_RATE,
+  });
+
+/**
+ * `.info` latency at the fixed rate {@link PACED_RATE} (32 connections, each
+ * pausing between requests), in rounds alternating the contenders: what each
+ * adds to a request when it is not saturated. Call after measureLoads, whose
+ * saturated rates the fixed one must stay below, and which warmed the
+ * contenders up. Returns notes and warnings.
+ */
+async function measurePaced(world: BenchWorld, contenders: readonly Contender[]): Promise<string[]> {
+  const notes: string[] = [];
+  for (const c of contenders) {
+    const saturated = c.figures.infoRps;
+    if (saturated !== undefined && saturated <= PACED_RATE)
+      notes.push(
+        `WARNING: the fixed rate ${PACED_RATE} req/s is not below ${c.name}'s saturated .info rate ` +
+          `(${Math.round(saturated)} req/s): its latency at that rate is queueing`,
+      );
+  }
+  const rounds = await roundRobin(contenders, ROUNDS, paced);
+  for (const c of contenders) {
+    const rs = rounds.get(c)!;
+    const achieved = pick(rs, (r) => r.requestsPerSecond);
+    Object.assign(c.figures, { pacedP50Ms: pick(rs, (r) => r.p50Ms), pacedP99Ms: pick(rs, (r) => r.p99Ms) });
+    notes.push(
+      `.info at ${PACED_RATE} req/s, ${c.name}: achieved ${rs.map((r) => Math.round(r.requestsPerSecond)).join(', ')} req/s, ` +
+        `p99 ${rs.map((r) => r.p99Ms.toFixed(2)).join(', ')} ms`,
+    );
+    if (!keptRate(achieved, PACED_RATE, CONNECTIONS.info, SECONDS)) {
+      const reachable = Math.round(reachableRate(PACED_RATE, CONNECTIONS.info, SECONDS));
+      notes.push(
+        `WARNING: ${c.name} did not keep the fixed rate: ${Math.round(achieved)} req/s in its median round ` +
+          `against ${reachable} reachable (${PACED_RATE} less each connection's first pause); its latency ` +
+          `there includes queueing`,
+      );
+    }
+  }
+  const m = world.modgate.figures;
+  const added = (base: Contender, key: 'pacedP50Ms' | 'pacedP99Ms') =>
+    `+${(m[key]! - base.figures[key]!).toFixed(2)} ms`;
+  notes.push(
+    `modgate at ${PACED_RATE} req/s: added p99 ${added(world.direct, 'pacedP99Ms')} over direct, ` +
+      `${added(world.nginx, 'pacedP99Ms')} over nginx (p50 ${added(world.direct, 'pacedP50Ms')} and ` +
+      `${added(world.nginx, 'pacedP50Ms')})`,
+  );
+  return notes;
+}
 
 /**
  * The `.info` figures of modgate's variants (personal tokens, Redis state)
@@ -244,6 +303,7 @@ async function main(): Promise<number> {
     const variants = [world.modgatePat, world.modgateRedis];
     for (const c of [...contenders, ...variants]) console.error(`bench: ${c.name} at ${c.url}`);
     const notes = await measureLoads(world, contenders);
+    notes.push(...(await measurePaced(world, contenders)));
     notes.push(...(await measureVariants(world)));
     const cold = await measureColdAuth(world);
     await measureGoDownloads(world, contenders, dir);
@@ -263,7 +323,10 @@ async function main(): Promise<number> {
     console.log(
       `Loads (wrk): .info at ${CONNECTIONS.info} connections, 1 MB zips at ${CONNECTIONS.zip1m}, ` +
         `${ZIP_BYTES.zip100m / 2 ** 20} MB zips at ${CONNECTIONS.zip100m}; median of ${ROUNDS} rounds of ` +
-        `${SECONDS} s alternating the contenders, after ${WARMUP_SECONDS} s of warm-up. go mod download: ` +
+        `${SECONDS} s alternating the contenders, after ${WARMUP_SECONDS} s of warm-up. .info p50/p99 ` +
+        `"saturated": wrk's closed loop (latency is mostly queueing); "at ${PACED_RATE} req/s": the same ` +
+        `${CONNECTIONS.info} connections each pausing ${pacingIntervalMs(PACED_RATE, CONNECTIONS.info)} ms ` +
+        `on average before each request (bench/support/paced.lua), no warm-up of its own. go mod download: ` +
         `median of ${ROUNDS} runs, fresh module cache each. CPUs: ${placement}.\n`,
     );
     console.log(markdown);

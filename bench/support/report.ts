@@ -3,12 +3,17 @@
  * modgate to the nginx floor and to direct, and the targets of issue 8 with
  * met / MISSED.
  */
+import { PACED_RATE } from './paced.ts';
 
 /** What was measured for one contender; a figure is undefined where it does not apply. */
 export interface Figures {
   infoRps?: number;
+  /** Latency at saturation (wrk's closed loop): mostly queueing, connections ÷ throughput. */
   infoP50Ms?: number;
   infoP99Ms?: number;
+  /** Latency at the fixed rate of bench/support/paced.ts ({@link PACED_RATE} req/s), below saturation. */
+  pacedP50Ms?: number;
+  pacedP99Ms?: number;
   /** CPU time of the serving process(es) per .info request (µs): less sensitive to a busy machine than req/s. */
   infoCpuUs?: number;
   zip1mMbps?: number;
@@ -45,8 +50,10 @@ const ms = (v: number) => `${v.toFixed(2)} ms`;
 
 const COLUMNS: readonly Column[] = [
   { key: 'infoRps', title: '.info req/s', format: int, compare: 'ratio' },
-  { key: 'infoP50Ms', title: '.info p50', format: ms, compare: 'added' },
-  { key: 'infoP99Ms', title: '.info p99', format: ms, compare: 'added' },
+  { key: 'infoP50Ms', title: '.info p50, saturated', format: ms, compare: 'added' },
+  { key: 'infoP99Ms', title: '.info p99, saturated', format: ms, compare: 'added' },
+  { key: 'pacedP50Ms', title: `.info p50 at ${PACED_RATE} req/s`, format: ms, compare: 'added' },
+  { key: 'pacedP99Ms', title: `.info p99 at ${PACED_RATE} req/s`, format: ms, compare: 'added' },
   { key: 'infoCpuUs', title: '.info CPU/req', format: (v) => `${v.toFixed(0)} µs`, compare: 'ratio' },
   { key: 'zip1mMbps', title: '1 MB zip', format: (v) => `${int(v)} MB/s`, compare: 'ratio' },
   { key: 'zip100mMbps', title: '100 MB zip', format: (v) => `${int(v)} MB/s`, compare: 'ratio' },
@@ -79,7 +86,9 @@ interface Target {
 
 const TARGETS: readonly Target[] = [
   { key: 'infoRps', measure: 'ratio', against: 'nginx', kind: 'min', bound: 0.5 },
-  { key: 'infoP99Ms', measure: 'added', against: 'direct', kind: 'max', bound: 5 },
+  // "Added p99 ≤ 5 ms at 32 connections": what modgate adds to a request, so at a fixed rate
+  // below saturation; at saturation p99 is queueing (32 connections ÷ throughput).
+  { key: 'pacedP99Ms', measure: 'added', against: 'direct', kind: 'max', bound: 5 },
   { key: 'zip1mMbps', measure: 'ratio', against: 'nginx', kind: 'min', bound: 0.8 },
   { key: 'zip100mMbps', measure: 'ratio', against: 'nginx', kind: 'min', bound: 0.8 },
   { key: 'rssGrowthMb', measure: 'absolute', against: 'direct', kind: 'max', bound: 50 },

@@ -24,6 +24,8 @@ export interface LoadOptions {
   threads: number;
   /** The Authorization header value, if any. */
   authorization?: string | undefined;
+  /** A wrk Lua script (`-s`) and the arguments its `init(args)` receives. */
+  script?: { path: string; args: readonly string[] } | undefined;
 }
 
 /** What wrk measured. */
@@ -77,7 +79,9 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     `--timeout=${WRK_TIMEOUT_S}s`,
     '--latency',
     ...(options.authorization === undefined ? [] : ['-H', `Authorization: ${options.authorization}`]),
+    ...(options.script === undefined ? [] : ['-s', options.script.path]),
     options.url,
+    ...(options.script === undefined ? [] : ['--', ...options.script.args]),
   ];
   const run = execFileAsync(WRK, args, {
     timeout: options.seconds * 1000 + WRK_KILL_SLACK_MS,
