@@ -3,7 +3,8 @@
  * nginx with auth_basic + proxy_pass, side by side in one run on loopback,
  * printed as one markdown table with ratios and the targets of issue 8;
  * `.info` latency also at a fixed rate below saturation (what a contender adds,
- * not queueing).
+ * not queueing); then the forwarding floor: minimal Node forwarders on
+ * http-proxy-3, undici and node:http against the same upstream.
  * Every figure is taken in rounds that alternate the contenders (a busy
  * moment of the shared machine then hits all of them), and the median round
  * is reported. Exits 0 when it measured (MISSED targets included), 1 on a
@@ -29,6 +30,7 @@ import {
   LOAD_USER,
   startBenchWorld,
 } from './support/contenders.ts';
+import { measureForwardingFloor } from './support/forwarding-floor.ts';
 import { timeGoModDownload } from './support/go-download.ts';
 import { describeMachine, startCpuAccounting } from './support/machine.ts';
 import { keptRate, PACED_RATE, pacingIntervalMs, reachableRate, runPaced } from './support/paced.ts';
@@ -42,6 +44,12 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const ROUNDS = 3;
 /** Seconds of unmeasured load per contender first (JIT, caches, keep-alive pools). */
 const WARMUP_SECONDS = 2;
+/**
+ * Seconds of each forwarding-floor round, and of its warm-up: its figure is CPU per request, steady
+ * after a few thousand requests; shorter rounds keep the whole bench near 5 minutes.
+ */
+const FLOOR_SECONDS = Math.min(SECONDS, 3);
+const FLOOR_WARMUP_SECONDS = 1;
 /** Connections per load shape. */
 const CONNECTIONS = { info: 32, zip1m: 8, zip100m: 2 } as const;
 /** New directory users for cold-auth latency (one first request each). */
@@ -307,6 +315,16 @@ async function main(): Promise<number> {
     notes.push(...(await measureVariants(world)));
     const cold = await measureColdAuth(world);
     await measureGoDownloads(world, contenders, dir);
+    const floor = await measureForwardingFloor({
+      upstreamUrl: world.direct.url,
+      pki: world.pki,
+      path: BENCH_PATHS.info,
+      connections: CONNECTIONS.info,
+      threads: PIN ? 1 : 2,
+      seconds: FLOOR_SECONDS,
+      warmupSeconds: FLOOR_WARMUP_SECONDS,
+      rounds: ROUNDS,
+    });
     const { figures } = world.modgate;
     figures.peakRssMb = Math.max(figures.peakRssMb ?? 0, await memory(world.modgate, 'VmHWM'));
     await world.stop();
@@ -332,6 +350,7 @@ async function main(): Promise<number> {
     console.log(markdown);
     console.log(`\n${notes.join('\n')}`);
     console.log(cold);
+    console.log(`\n${floor.join('\n')}\n`);
     console.log(`${await cpuUse()}; ${((performance.now() - started) / 1000).toFixed(0)} s in all`);
     console.log(
       missed.length === 0 ? 'all targets met' : `MISSED:\n${missed.map((m) => `  ${m}`).join('\n')}`,
