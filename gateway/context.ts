@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Identity } from '../auth/identity.ts';
+import type { CredentialKind } from '../auth/jwt/credential-shape.ts';
 import type { ModgateError } from '../core/errors.ts';
 import type { Decision } from '../policies/types.ts';
 import { clientIp, TrustedProxies } from './client-ip.ts';
@@ -22,6 +23,8 @@ export interface RequestContext {
   /** The audit `event.action` for requests that are not GOPROXY requests (e.g. `modgate.status`). */
   action: string | undefined;
   identity: Identity | undefined;
+  /** The kind of credential the request carried (known once authentication starts). */
+  credential: CredentialKind | undefined;
   upstream: string | undefined;
   /** The policy route that chose the upstream (undefined: the default upstream). */
   route: string | undefined;
@@ -55,6 +58,7 @@ export function newRequestContext(
     request: undefined,
     action: undefined,
     identity: undefined,
+    credential: undefined,
     upstream: undefined,
     route: undefined,
     fellBackFrom: undefined,

@@ -81,6 +81,7 @@ async function run(
   ctx.request = request;
   // Parsed once: the lockout needs the claimed user name, authentication the rest.
   const shape = credentialShape(req.headers.authorization);
+  ctx.credential = shape.kind;
   const claimed = shape.kind.startsWith('basic-') ? shape.username : undefined;
   await deps.abuse.beforeAuthentication(claimed, ctx.sourceIp);
   try {

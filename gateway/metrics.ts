@@ -1,5 +1,6 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { Directory } from '../auth/directory.ts';
+import type { CredentialKind } from '../auth/jwt/credential-shape.ts';
 import type { IdpCall } from '../auth/jwt/issuer-keys.ts';
 import { isModgateError } from '../core/errors.ts';
 import type { RequestContext } from './context.ts';
@@ -7,6 +8,26 @@ import type { StateStore } from './state/store.ts';
 
 /** Latency buckets for requests and dependency calls (seconds): 1 ms to 30 s. */
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+/** The `method` label of a failed authentication, from the credential's shape. */
+function failedMethod(kind: CredentialKind | undefined): string {
+  switch (kind) {
+    case 'basic-password':
+      return 'basic';
+    case 'basic-jwt':
+    case 'bearer-jwt':
+      return 'jwt';
+    case 'basic-pat':
+    case 'bearer-pat':
+      return 'pat';
+    case 'bearer-opaque':
+      return 'oidc';
+    case 'missing':
+      return 'none';
+    default:
+      return 'unrecognized';
+  }
+}
+
 /** Circuit states as a gauge value. */
 const CIRCUIT_VALUE = { closed: 0, 'half-open': 1, open: 2 } as const;
 
@@ -115,7 +136,7 @@ export class Metrics {
     duration.observe(Number(process.hrtime.bigint() - ctx.startedAt) / 1e9);
     if (ctx.identity) this.#auth.inc({ method: ctx.identity.method, result: 'ok' });
     else if (isModgateError(ctx.error) && ctx.error.code.startsWith('auth.')) {
-      this.#auth.inc({ method: 'basic', result: ctx.error.code.slice('auth.'.length) });
+      this.#auth.inc({ method: failedMethod(ctx.credential), result: ctx.error.code.slice('auth.'.length) });
     }
     const decision = ctx.policy?.decision;
     if (decision)

@@ -37,6 +37,8 @@ interface Step {
   readonly kind: string;
   readonly upstream: '' | 'athens';
   readonly authResult?: string;
+  /** The auth counter's method label: the credential's kind for failures. */
+  readonly authMethod?: string;
   /** The policy decision counted for it, if the request got that far. */
   readonly decision?: 'allow' | 'deny';
 }
@@ -53,13 +55,14 @@ const ok = (path: string, kind: string, auth: Auth = alice, method: 'GET' | 'HEA
   authResult: 'ok',
   decision: 'allow',
 });
-const unauthorized = (auth: Auth, authResult: string, status = 401): Step => ({
+const unauthorized = (auth: Auth, authResult: string, authMethod: string, status = 401): Step => ({
   path: '/example.com/hello/@v/v1.0.0.info',
   auth,
   status,
   kind: 'info',
   upstream: '',
   authResult,
+  authMethod,
 });
 
 const SCRIPT: readonly Step[] = [
@@ -71,14 +74,15 @@ const SCRIPT: readonly Step[] = [
   ok('/example.com/hello/@v/v1.0.0.zip', 'zip'),
   ok('/example.com/lib/v2/@v/v2.1.0.zip', 'zip', bob),
   ok('/example.com/hello/@v/v1.2.0.zip', 'zip', alice, 'HEAD'),
-  unauthorized({ kind: 'none' }, 'missing'),
-  unauthorized({ kind: 'none' }, 'missing'),
+  unauthorized({ kind: 'none' }, 'missing', 'none'),
+  unauthorized({ kind: 'none' }, 'missing', 'none'),
   // The same wrong password twice asks the directory once (negative cache); a second wrong password once more.
-  unauthorized({ kind: 'wrong', user: USERS.alice, password: 'wrong-1' }, 'invalid_credentials'),
-  unauthorized({ kind: 'wrong', user: USERS.alice, password: 'wrong-1' }, 'invalid_credentials'),
-  unauthorized({ kind: 'wrong', user: USERS.bob, password: 'wrong-2' }, 'invalid_credentials'),
-  unauthorized({ kind: 'raw', header: 'Digest username="alice"' }, 'malformed'),
-  unauthorized({ kind: 'user', user: USERS.carol }, 'user_disabled', 403),
+  unauthorized({ kind: 'wrong', user: USERS.alice, password: 'wrong-1' }, 'invalid_credentials', 'basic'),
+  unauthorized({ kind: 'wrong', user: USERS.alice, password: 'wrong-1' }, 'invalid_credentials', 'basic'),
+  unauthorized({ kind: 'wrong', user: USERS.bob, password: 'wrong-2' }, 'invalid_credentials', 'basic'),
+  unauthorized({ kind: 'raw', header: 'Digest username="alice"' }, 'malformed', 'unrecognized'),
+  unauthorized({ kind: 'raw', header: 'Bearer mgp_eyJhbGciOiJFZERTQSJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl' }, 'invalid_credentials', 'pat'),
+  unauthorized({ kind: 'user', user: USERS.carol }, 'user_disabled', 'basic', 403),
   // Bad paths are refused before authentication: no auth result, no upstream.
   { path: '/Example.com/hello/@v/v1.0.0.info', auth: alice, status: 400, kind: 'unrecognized', upstream: '' },
   { path: '/example.com/hello/@v/v1.0.zip', auth: alice, status: 400, kind: 'unrecognized', upstream: '' },
@@ -224,7 +228,7 @@ describe('metrics after a scripted set of requests', () => {
     const expected = tally((s) =>
       s.authResult === undefined
         ? undefined
-        : seriesKey('modgate_auth_total', { method: 'basic', result: s.authResult }),
+        : seriesKey('modgate_auth_total', { method: s.authMethod ?? 'basic', result: s.authResult }),
     );
     expect(family('modgate_auth_total')).toEqual(expected);
   });

@@ -59,7 +59,7 @@ describe('metrics', () => {
     expect(text).toMatch(
       /modgate_requests_total\{kind="info",outcome="failure",upstream="",status="401"\} [1-9]/,
     );
-    expect(text).toMatch(/modgate_auth_total\{method="basic",result="missing"\} [1-9]/);
+    expect(text).toMatch(/modgate_auth_total\{method="none",result="missing"\} [1-9]/);
     expect(text).toMatch(
       /modgate_directory_call_duration_seconds_count\{directory="ldap",operation="verify",result="ok"\} [1-9]/,
     );
