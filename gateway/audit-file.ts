@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { existsSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, renameSync, rmSync, statSync } from 'node:fs';
 import pino from 'pino';
 
 /** What pino writes to: one JSON line per call. */
@@ -13,6 +13,38 @@ export interface AuditStream {
   close(): Promise<void>;
   /** Reopens the file by its path (after an external logrotate moved it). */
   reopen(): void;
+}
+
+/**
+ * Makes room for a fresh `path`: `path.<keep>` is removed, older files shift
+ * up by one, `path` becomes `path.1` (or is removed when `keep` is 0). Whoever
+ * still has `path` open goes on writing into `path.1` until it reopens.
+ */
+export function shiftRotated(path: string, keep: number): void {
+  rmSync(`${path}.${keep}`, { force: true });
+  for (let i = keep - 1; i >= 1; i--) {
+    if (existsSync(`${path}.${i}`)) renameSync(`${path}.${i}`, `${path}.${i + 1}`);
+  }
+  if (keep > 0) renameSync(path, `${path}.1`);
+  else rmSync(path, { force: true });
+}
+
+/**
+ * For an audit file that several worker processes append to (`workers: N`):
+ * when it has reached `maxBytes`, shifts it (see {@link shiftRotated}) and
+ * returns true; the caller then tells every writer to reopen. Only one
+ * process (the cluster primary) may call this, so rotations never race.
+ */
+export function rotateIfFull(path: string, maxBytes: number, keep: number): boolean {
+  let size: number;
+  try {
+    size = statSync(path).size;
+  } catch {
+    return false; // not there yet: no writer has written
+  }
+  if (maxBytes <= 0 || size < maxBytes) return false;
+  shiftRotated(path, keep);
+  return true;
 }
 
 /**
@@ -36,12 +68,7 @@ export async function openAuditFile(path: string, maxBytes: number, keep: number
   const rotate = () => {
     if (opening) return;
     // A write in flight finishes into the renamed file; reopen() waits for it.
-    rmSync(`${path}.${keep}`, { force: true });
-    for (let i = keep - 1; i >= 1; i--) {
-      if (existsSync(`${path}.${i}`)) renameSync(`${path}.${i}`, `${path}.${i + 1}`);
-    }
-    if (keep > 0) renameSync(path, `${path}.1`);
-    else rmSync(path, { force: true });
+    shiftRotated(path, keep);
     opening = true;
     dest.reopen();
     written = 0;

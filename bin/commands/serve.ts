@@ -4,7 +4,7 @@ import { loadGatewayConfig } from '../../gateway/config/load.ts';
 import { embeddedBanner } from '../../gateway/devstack/banner.ts';
 import { DEFAULT_STATE_DIR, prepareEmbeddedDefaults } from '../../gateway/devstack/embedded.ts';
 import { startGateway } from '../../gateway/server.ts';
-import { announceListening, runPrimary } from './workers.ts';
+import { announceListening, onAuditRotated, runPrimary } from './workers.ts';
 
 export const SERVE_USAGE = `usage: modgate serve [--config gateway.yaml] [--port N] [--state-dir DIR]
 
@@ -36,10 +36,18 @@ export async function serve(argv: string[]): Promise<number> {
     settings = defaults.settings;
     banner = (url) => embeddedBanner(url, defaults);
   }
-  if (settings.workers > 1 && cluster.isPrimary) return runPrimary(settings.workers, banner);
+  const audit = settings.audit;
+  if (settings.workers > 1 && cluster.isPrimary) {
+    return runPrimary(settings.workers, banner, audit.sink === 'file' ? audit : undefined);
+  }
+  // A worker appends to the shared audit file; the primary rotates it (workers.ts).
+  if (cluster.isWorker && audit.sink === 'file')
+    settings = { ...settings, audit: { ...audit, rotateBytes: 0 } };
   const gateway = await startGateway(settings);
-  if (cluster.isWorker) announceListening(gateway.url);
-  else process.stdout.write(banner(gateway.url));
+  if (cluster.isWorker) {
+    announceListening(gateway.url);
+    onAuditRotated(() => gateway.reopenLogs());
+  } else process.stdout.write(banner(gateway.url));
   // SIGHUP: reopen the audit file after an external logrotate moved it.
   process.on('SIGHUP', () => gateway.reopenLogs());
   await new Promise<void>((resolve) => {
