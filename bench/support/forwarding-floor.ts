@@ -4,7 +4,7 @@
  * switch if it wins by more than 25%"). Three minimal HTTPS servers, each its
  * own Node process (bench/support/forwarders/), forward `.info` to the bench's
  * nginx upstream over a keep-alive pool of 64 with no auth, policy or audit:
- * http-proxy-3 as modgate uses it, undici's `Pool.stream`, and Node's
+ * http-proxy-3 as modgate used it, undici's `Pool.stream`, and Node's
  * `http.request`. wrk loads them in alternating rounds; the figures are req/s
  * and, steadier on a shared machine, each server's CPU time per request.
  */
@@ -24,7 +24,7 @@ const SWITCH_MARGIN = 1.25;
 
 /** A forwarder: what the report calls it and its file under forwarders/. */
 const FORWARDERS = {
-  httpProxy3: { name: 'http-proxy-3 (createProxyServer, as remote.ts)', file: 'http-proxy-3.ts' },
+  httpProxy3: { name: 'http-proxy-3 (createProxyServer, as remote.ts had it)', file: 'http-proxy-3.ts' },
   undici: { name: 'undici (Pool.stream)', file: 'undici.ts' },
   nodeHttp: { name: 'node:http request + pipe', file: 'node-http.ts' },
 } as const;

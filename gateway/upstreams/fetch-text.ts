@@ -1,17 +1,19 @@
-import { type Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Dispatcher } from 'undici';
 import { ModgateError } from '../../core/errors.ts';
 import type { GoproxyRequest } from '../goproxy-path.ts';
-import { errorForSocket, errorForStatus, timeoutError } from './upstream-errors.ts';
+import { errorForStatus, errorForTransport, type TransportLimits, timeoutError } from './upstream-errors.ts';
 
 /** Largest metadata document (`@v/list`, `.info`, `@latest`) modgate reads itself (bytes). */
 export const MAX_METADATA_BYTES = 4 * 1024 * 1024;
 
 export interface FetchTextOptions {
   readonly upstream: string;
-  readonly agent: HttpAgent;
+  /** The upstream's keep-alive pool. */
+  readonly pool: Dispatcher;
   readonly headers: IncomingHttpHeaders;
-  readonly timeoutMs: number;
+  /** `timeoutMs` bounds the whole fetch, body included. */
+  readonly limits: TransportLimits;
 }
 
 /**
@@ -20,48 +22,42 @@ export interface FetchTextOptions {
  * zip. Resolves the body text; throws the same refusals as forwarding
  * otherwise (404/410 as `upstream.not_found`/`upstream.gone`).
  */
-export function fetchText(url: string, request: GoproxyRequest, options: FetchTextOptions): Promise<string> {
-  const send = url.startsWith('https:') ? httpsRequest : httpRequest;
-  return new Promise((resolve, reject) => {
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      req.destroy(timeoutError(options.upstream, options.timeoutMs));
-    }, options.timeoutMs);
-    const fail = (err: unknown) => {
-      clearTimeout(timer);
-      reject(errorForSocket(options.upstream, err, timedOut, options.timeoutMs));
-    };
-    const req = send(url, { agent: options.agent, headers: options.headers }, (res) => {
-      const status = res.statusCode ?? 502;
-      if (status < 200 || status >= 300) {
-        res.resume();
-        clearTimeout(timer);
-        reject(errorForStatus(options.upstream, request, status));
-        return;
-      }
-      const chunks: Buffer[] = [];
-      let size = 0;
-      res.on('data', (chunk: Buffer) => {
-        size += chunk.length;
-        if (size > MAX_METADATA_BYTES) {
-          res.destroy(
-            new ModgateError(
-              'upstream.bad_response',
-              `upstream ${options.upstream} sent an oversized ${request.kind} document`,
-            ),
-          );
-          return;
-        }
-        chunks.push(chunk);
-      });
-      res.on('end', () => {
-        clearTimeout(timer);
-        resolve(Buffer.concat(chunks).toString('utf8'));
-      });
-      res.on('error', fail);
+export async function fetchText(
+  path: string,
+  request: GoproxyRequest,
+  options: FetchTextOptions,
+): Promise<string> {
+  const { upstream, limits } = options;
+  const abort = new AbortController();
+  const timer = setTimeout(() => abort.abort(timeoutError(upstream, limits.timeoutMs)), limits.timeoutMs);
+  try {
+    const { statusCode, body } = await options.pool.request({
+      path,
+      method: 'GET',
+      headers: options.headers,
+      signal: abort.signal,
     });
-    req.on('error', fail);
-    req.end();
-  });
+    if (statusCode < 200 || statusCode >= 300) {
+      await body.dump();
+      throw errorForStatus(upstream, request, statusCode);
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of body as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > MAX_METADATA_BYTES) {
+        body.destroy();
+        throw new ModgateError(
+          'upstream.bad_response',
+          `upstream ${upstream} sent an oversized ${request.kind} document`,
+        );
+      }
+      chunks.push(chunk);
+    }
+    return Buffer.concat(chunks, size).toString('utf8');
+  } catch (err) {
+    throw errorForTransport(upstream, err, limits);
+  } finally {
+    clearTimeout(timer);
+  }
 }

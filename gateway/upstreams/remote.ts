@@ -1,72 +1,65 @@
-import {
-  Agent as HttpAgent,
-  type IncomingHttpHeaders,
-  type IncomingMessage,
-  type ServerResponse,
-} from 'node:http';
-import { Agent as HttpsAgent } from 'node:https';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { rootCertificates } from 'node:tls';
-import { createProxyServer } from 'http-proxy-3';
+import { Agent, Pool } from 'undici';
 import type { RemoteUpstreamSettings } from '../config/settings.ts';
 import type { RequestContext } from '../context.ts';
 import { type GoproxyRequest, upstreamPath } from '../goproxy-path.ts';
-import { type Attempt, Attempts } from './attempts.ts';
 import { fetchText } from './fetch-text.ts';
-import { clientResponseHeaders, upstreamRequestHeaders } from './forward-headers.ts';
-import { followRedirects, isRedirect } from './redirects.ts';
-import { countBytes, type MetadataRequest, type Upstream } from './upstream.ts';
-import { errorForSocket, errorForStatus, timeoutError } from './upstream-errors.ts';
+import { Forward, type ForwardRoute } from './forward.ts';
+import { upstreamRequestHeaders } from './forward-headers.ts';
+import type { MetadataRequest, Upstream } from './upstream.ts';
 
-/**
- * Forwards to a remote GOPROXY — Athens (at its root or under a path prefix)
- * or an Artifactory Go repository (`<base>/api/go/<repo-key>`) — with
- * http-proxy-3 over a keep-alive agent. Bodies stream; the
- * client's headers pass only through an allowlist; Athens' one static
- * `authorization` (the upstream credential the pipeline chose) is injected. Error statuses become
- * modgate refusals the go command prints (see upstream-errors.ts).
- */
 /** Asks Artifactory to serve a download itself instead of redirecting to cloud storage (JFrog: "Direct Cloud Storage Download"). */
 const NO_REDIRECT_HEADER = 'x-jfrog-download-redirect-to';
 
+/**
+ * Forwards to a remote GOPROXY — Athens (at its root or under a path prefix)
+ * or an Artifactory Go repository (`<base>/api/go/<repo-key>`) — over an
+ * undici keep-alive pool of `max_sockets` connections to the upstream's
+ * origin (see forward.ts). Bodies stream; the client's headers pass only
+ * through an allowlist; the upstream credential the pipeline chose is
+ * injected. Error statuses and transport failures become modgate refusals the
+ * go command prints (see upstream-errors.ts).
+ */
 export class RemoteUpstream implements Upstream {
   readonly kind: 'athens' | 'artifactory';
   readonly name: string;
   readonly #settings: RemoteUpstreamSettings;
-  readonly #base: string;
-  readonly #agent: HttpAgent;
-  /** Agents for redirect targets on other hosts (storage, CDN), which never get the credential. */
-  readonly #foreignAgents: { 'http:': HttpAgent; 'https:': HttpsAgent };
-  readonly #proxy = createProxyServer({
-    xfwd: false,
-    changeOrigin: true,
-    ignorePath: true,
-    selfHandleResponse: true,
-  });
-  readonly #attempts = new Attempts();
+  /** The base URL's path, without a trailing slash: GOPROXY paths are appended to it. */
+  readonly #basePath: string;
+  readonly #route: ForwardRoute;
+  readonly #pool: Pool;
+  /** Redirect targets on other hosts (storage, CDN): no extra CA, no client certificate, no credential. */
+  readonly #foreign: Agent;
 
   constructor(settings: RemoteUpstreamSettings) {
     this.name = settings.name;
     this.kind = settings.kind;
     this.#settings = settings;
-    this.#base = `${settings.url.origin}${settings.url.pathname.replace(/\/+$/, '')}`;
-    const agentOptions = { keepAlive: true, maxSockets: settings.maxSockets, scheduling: 'lifo' as const };
-    this.#agent =
-      settings.url.protocol === 'https:'
-        ? new HttpsAgent({
-            ...agentOptions,
-            ca: settings.ca === undefined ? undefined : [...rootCertificates, settings.ca],
-            ...settings.clientCert,
-          })
-        : new HttpAgent(agentOptions);
-    this.#foreignAgents = { 'http:': new HttpAgent(agentOptions), 'https:': new HttpsAgent(agentOptions) };
-    this.#proxy.on('proxyReq', (proxyReq, req) =>
-      this.#attempts.attach(req, proxyReq, settings.connectTimeoutMs, settings.name),
-    );
-    this.#proxy.on('proxyRes', (proxyRes, req, res) => {
-      const attempt = this.#attempts.get(req);
-      if (attempt) this.#respond(attempt, proxyRes, res);
-      else proxyRes.destroy();
+    this.#basePath = settings.url.pathname.replace(/\/+$/, '');
+    const timeouts = { headersTimeout: settings.timeoutMs, bodyTimeout: settings.idleTimeoutMs };
+    const tls = {
+      ...(settings.ca === undefined ? {} : { ca: [...rootCertificates, settings.ca] }),
+      ...settings.clientCert,
+    };
+    this.#pool = new Pool(settings.url.origin, {
+      ...timeouts,
+      connections: settings.maxSockets,
+      connect: { timeout: settings.connectTimeoutMs, ...(settings.url.protocol === 'https:' ? tls : {}) },
     });
+    this.#foreign = new Agent({
+      ...timeouts,
+      connections: settings.maxSockets,
+      connect: { timeout: settings.connectTimeoutMs },
+    });
+    this.#route = {
+      upstream: settings.name,
+      origin: settings.url.origin,
+      pool: this.#pool,
+      foreign: this.#foreign,
+      timeoutMs: settings.timeoutMs,
+      connectTimeoutMs: settings.connectTimeoutMs,
+    };
   }
 
   serve(
@@ -79,26 +72,12 @@ export class RemoteUpstream implements Upstream {
     // The client went away while modgate authenticated and authorized: forwarding
     // now would tie up an upstream socket for a response nobody reads.
     if (res.destroyed) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const attempt = this.#attempts.start(
-        req,
-        res,
-        { ctx, request, resolve, reject },
-        this.#settings.timeoutMs,
-        () => timeoutError(this.name, this.#settings.timeoutMs),
-        this.#settings.idleTimeoutMs,
-      );
-      // http-proxy copies req.headers into the upstream request; replace them with
-      // the allowlisted set first, so no client header (Authorization, Cookie, ...)
-      // can reach the upstream whatever the socket timing.
-      req.headers = this.#headers(req.headers, ctx, authorization);
-      this.#proxy.web(req, res, { target: this.#base + wirePath(request), agent: this.#agent }, (err) =>
-        this.#attempts.fail(
-          attempt,
-          errorForSocket(this.name, err, attempt.timedOut, this.#settings.timeoutMs),
-        ),
-      );
-    });
+    return new Forward(this.#route, ctx, request, res, {
+      origin: this.#settings.url.origin,
+      path: this.#basePath + wirePath(request),
+      method: req.method === 'HEAD' ? 'HEAD' : 'GET',
+      headers: this.#headers(req.headers, ctx, authorization),
+    }).run();
   }
 
   fetchText(
@@ -106,19 +85,17 @@ export class RemoteUpstream implements Upstream {
     request: MetadataRequest,
     authorization: string | undefined,
   ): Promise<string> {
-    return fetchText(this.#base + wirePath(request), request, {
+    return fetchText(this.#basePath + wirePath(request), request, {
       upstream: this.name,
-      agent: this.#agent,
+      pool: this.#pool,
       headers: this.#headers({}, ctx, authorization),
-      timeoutMs: this.#settings.timeoutMs,
+      limits: this.#route,
     });
   }
 
+  /** Ends every upstream connection, aborting what is still in flight. */
   async close(): Promise<void> {
-    this.#proxy.close();
-    this.#agent.destroy();
-    this.#foreignAgents['http:'].destroy();
-    this.#foreignAgents['https:'].destroy();
+    await Promise.all([this.#pool.destroy(), this.#foreign.destroy()]);
   }
 
   /** Allowlisted client headers, the upstream credential, and Artifactory's no-redirect switch when configured. */
@@ -131,45 +108,6 @@ export class RemoteUpstream implements Upstream {
     if (this.kind === 'artifactory' && this.#settings.redirects === 'disable')
       headers[NO_REDIRECT_HEADER] = 'None';
     return headers;
-  }
-
-  #respond(attempt: Attempt, proxyRes: IncomingMessage, res: ServerResponse): void {
-    this.#attempts.responded(attempt);
-    if (!isRedirect(proxyRes.statusCode ?? 0)) {
-      this.#stream(attempt, proxyRes, res);
-      return;
-    }
-    followRedirects(proxyRes, this.#base + wirePath(attempt.request), {
-      upstream: this.name,
-      origin: this.#settings.url.origin,
-      headers: res.req.headers,
-      agent: this.#agent,
-      foreignAgents: this.#foreignAgents,
-      timeoutMs: this.#settings.timeoutMs,
-    }).then(
-      (final) => this.#stream(attempt, final, res),
-      (err: unknown) =>
-        this.#attempts.fail(attempt, errorForSocket(this.name, err, false, this.#settings.timeoutMs)),
-    );
-  }
-
-  #stream(attempt: Attempt, upstreamRes: IncomingMessage, res: ServerResponse): void {
-    const status = upstreamRes.statusCode ?? 502;
-    if (!((status >= 200 && status < 300) || status === 304)) {
-      upstreamRes.resume();
-      this.#attempts.fail(attempt, errorForStatus(this.name, attempt.request, status));
-      return;
-    }
-    res.writeHead(status, clientResponseHeaders(upstreamRes.headers));
-    upstreamRes.on('data', (chunk: Buffer) => countBytes(attempt.ctx, chunk));
-    upstreamRes.pipe(res);
-    upstreamRes.on('end', () => this.#attempts.succeed(attempt));
-    upstreamRes.on('error', (err) =>
-      this.#attempts.fail(
-        attempt,
-        errorForSocket(this.name, err, attempt.timedOut, this.#settings.timeoutMs),
-      ),
-    );
   }
 }
 

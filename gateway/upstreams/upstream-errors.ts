@@ -32,19 +32,39 @@ export function errorForStatus(upstream: string, request: GoproxyRequest, status
   return new ModgateError('upstream.bad_response', `upstream ${upstream} answered ${status}`);
 }
 
-/** Converts a socket-level failure (refused, reset, DNS, timeout) into a refusal. */
-export function errorForSocket(
-  upstream: string,
-  err: unknown,
-  timedOut: boolean,
-  timeoutMs: number,
-): ModgateError {
+/** The limits a transport failure is reported against (ms). */
+export interface TransportLimits {
+  readonly timeoutMs: number;
+  readonly connectTimeoutMs: number;
+}
+
+/**
+ * Converts a transport failure from undici (refused, reset, DNS, TLS,
+ * timeouts) into a refusal: the one place that knows undici's error codes.
+ * A ModgateError (an abort reason modgate chose) passes through.
+ */
+export function errorForTransport(upstream: string, err: unknown, limits: TransportLimits): ModgateError {
   if (isModgateError(err)) return err;
-  if (timedOut) return timeoutError(upstream, timeoutMs);
-  const code = (err as NodeJS.ErrnoException | undefined)?.code ?? 'connection failed';
-  return new ModgateError('upstream.unreachable', `upstream ${upstream} unreachable (${code})`, {
-    cause: err,
-  });
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  switch (code) {
+    case 'UND_ERR_CONNECT_TIMEOUT':
+      return new ModgateError(
+        'upstream.unreachable',
+        `upstream ${upstream} did not accept a connection within ${limits.connectTimeoutMs} ms`,
+        { cause: err },
+      );
+    case 'UND_ERR_HEADERS_TIMEOUT':
+    case 'UND_ERR_BODY_TIMEOUT':
+      return timeoutError(upstream, limits.timeoutMs);
+    case 'UND_ERR_SOCKET':
+      return unreachable(upstream, 'connection closed', err);
+    default:
+      return unreachable(upstream, code ?? 'connection failed', err);
+  }
+}
+
+function unreachable(upstream: string, reason: string, cause: unknown): ModgateError {
+  return new ModgateError('upstream.unreachable', `upstream ${upstream} unreachable (${reason})`, { cause });
 }
 
 export function timeoutError(upstream: string, timeoutMs: number): ModgateError {
