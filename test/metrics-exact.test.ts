@@ -81,7 +81,11 @@ const SCRIPT: readonly Step[] = [
   unauthorized({ kind: 'wrong', user: USERS.alice, password: 'wrong-1' }, 'invalid_credentials', 'basic'),
   unauthorized({ kind: 'wrong', user: USERS.bob, password: 'wrong-2' }, 'invalid_credentials', 'basic'),
   unauthorized({ kind: 'raw', header: 'Digest username="alice"' }, 'malformed', 'unrecognized'),
-  unauthorized({ kind: 'raw', header: 'Bearer mgp_eyJhbGciOiJFZERTQSJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl' }, 'invalid_credentials', 'pat'),
+  unauthorized(
+    { kind: 'raw', header: 'Bearer mgp_eyJhbGciOiJFZERTQSJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl' },
+    'invalid_credentials',
+    'pat',
+  ),
   unauthorized({ kind: 'user', user: USERS.carol }, 'user_disabled', 'basic', 403),
   // Bad paths are refused before authentication: no auth result, no upstream.
   { path: '/Example.com/hello/@v/v1.0.0.info', auth: alice, status: 400, kind: 'unrecognized', upstream: '' },
