@@ -7,7 +7,7 @@ import { dependencyChecks } from '../../gateway/checks/dependencies.ts';
 import { loadGatewayConfig } from '../../gateway/config/load.ts';
 import type { GatewaySettings } from '../../gateway/config/settings.ts';
 import { type BuiltUpstreams, buildUpstreams } from '../../gateway/upstreams/build.ts';
-import type { CommandIo } from './policy.ts';
+import { type CommandIo, PROCESS_IO } from './policy.ts';
 
 /** The config file check-config reads when neither --config nor $MODGATE_CONFIG names one. */
 export const DEFAULT_CONFIG_FILE = 'gateway.yaml';
@@ -26,11 +26,6 @@ exits 1 when anything failed.
   --offline   validation only: files, certificate, policy; no network
   --user      also find this user in the LDAP directory with user_filter
   --timeout   bound on each dependency check (default ${DEFAULT_CHECK_TIMEOUT_MS / 1000}s)`;
-
-const PROCESS_IO: CommandIo = {
-  out: (text) => void process.stdout.write(text),
-  err: (text) => void process.stderr.write(text),
-};
 
 /** `modgate check-config`; returns the exit status (0 fine, 1 something failed, 2 usage). */
 export async function checkConfigCommand(

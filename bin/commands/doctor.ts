@@ -11,7 +11,7 @@ import { parseGoproxy, parseUrl, splitGlobs, withoutUserinfo } from '../../gatew
 import { netrcPath } from '../../gateway/checks/netrc.ts';
 import { privateRoutePatterns } from '../../gateway/checks/policy.ts';
 import { render } from './check-config.ts';
-import type { CommandIo } from './policy.ts';
+import { type CommandIo, PROCESS_IO } from './policy.ts';
 
 /** The module doctor lists through modgate when not told one: any path works, a 404 proves the credentials too. */
 export const DEFAULT_PROBE_MODULE = 'golang.org/x/mod';
@@ -49,11 +49,6 @@ export interface DoctorEnvironment {
   /** The go command to run. */
   readonly goBinary: string;
 }
-
-const PROCESS_IO: CommandIo = {
-  out: (text) => void process.stdout.write(text),
-  err: (text) => void process.stderr.write(text),
-};
 
 function processEnvironment(): DoctorEnvironment {
   return { env: process.env, homeDir: homedir(), goBinary: 'go' };

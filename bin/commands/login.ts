@@ -14,14 +14,14 @@ import { readNetrcFile, setNetrcEntries, writeNetrcFile } from '../../gateway/ch
 import {
   type ApiAnswer,
   clientTrust,
+  commandTarget,
   goproxyValue,
-  modgateBase,
   postJson,
   reasonOf,
   trusted,
   unreachable,
 } from './modgate-api.ts';
-import type { CommandIo } from './policy.ts';
+import { type CommandIo, PROCESS_IO } from './policy.ts';
 
 export const LOGIN_USAGE = `usage: modgate login <https://modgate-url> [--netrc FILE] [--name NAME] [--no-browser] [--ca FILE]
 
@@ -45,11 +45,6 @@ const SLOW_DOWN_STEP_S = 5;
 const MIN_POLL_INTERVAL_S = 1;
 /** Network failures in a row after which polling gives up. */
 const MAX_POLL_FAILURES = 3;
-
-const PROCESS_IO: CommandIo = {
-  out: (text) => void process.stdout.write(text),
-  err: (text) => void process.stderr.write(text),
-};
 
 /** What the token endpoint answers once the sign-in is approved. */
 interface Approved {
@@ -77,15 +72,8 @@ export async function loginCommand(
       ca: { type: 'string' },
     },
   });
-  if (positionals.length !== 1) {
-    io.err(`${LOGIN_USAGE}\n`);
-    return 2;
-  }
-  const base = modgateBase(positionals[0]!);
-  if (typeof base === 'string') {
-    io.err(`modgate login: ${base}\n`);
-    return 2;
-  }
+  const base = commandTarget('login', LOGIN_USAGE, positionals, io);
+  if (typeof base === 'number') return base;
   const fail = (message: string) => {
     io.err(`modgate login: ${message}\n`);
     return 1;

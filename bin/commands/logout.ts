@@ -5,8 +5,15 @@ import { isPatShaped, PAT_PREFIX } from '../../auth/pat/token-format.ts';
 import { NETRC_HOST_PORT_SINCE, netrcMachineFor } from '../../gateway/checks/go-env.ts';
 import { netrcEntryFor, netrcPath, parseNetrc } from '../../gateway/checks/netrc.ts';
 import { readNetrcFile, removeNetrcEntries, writeNetrcFile } from '../../gateway/checks/netrc-write.ts';
-import { type ApiAnswer, clientTrust, modgateBase, postJson, reasonOf, unreachable } from './modgate-api.ts';
-import type { CommandIo } from './policy.ts';
+import {
+  type ApiAnswer,
+  clientTrust,
+  commandTarget,
+  postJson,
+  reasonOf,
+  unreachable,
+} from './modgate-api.ts';
+import { type CommandIo, PROCESS_IO } from './policy.ts';
 
 export const LOGOUT_USAGE = `usage: modgate logout <https://modgate-url> [--netrc FILE] [--ca FILE]
 
@@ -17,11 +24,6 @@ status is 1: the token stays valid until it expires.
 
   --netrc   the netrc file (default $NETRC, else ~/.netrc)
   --ca      a PEM file of the CA that issued modgate's certificate`;
-
-const PROCESS_IO: CommandIo = {
-  out: (text) => void process.stdout.write(text),
-  err: (text) => void process.stderr.write(text),
-};
 
 /** `modgate logout <url>`; returns the exit status (0 revoked or nothing to revoke, 1 not revoked, 2 usage). */
 export async function logoutCommand(
@@ -35,15 +37,8 @@ export async function logoutCommand(
     strict: true,
     options: { netrc: { type: 'string' }, ca: { type: 'string' } },
   });
-  if (positionals.length !== 1) {
-    io.err(`${LOGOUT_USAGE}\n`);
-    return 2;
-  }
-  const base = modgateBase(positionals[0]!);
-  if (typeof base === 'string') {
-    io.err(`modgate logout: ${base}\n`);
-    return 2;
-  }
+  const base = commandTarget('logout', LOGOUT_USAGE, positionals, io);
+  if (typeof base === 'number') return base;
   const file = values.netrc ?? netrcPath(env, homedir());
   const machines = [
     ...new Set([netrcMachineFor(base, NETRC_HOST_PORT_SINCE), netrcMachineFor(base, { major: 1, minor: 0 })]),

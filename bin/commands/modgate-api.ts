@@ -121,6 +121,29 @@ export function modgateBase(text: string): URL | string {
   return url;
 }
 
+/**
+ * The one positional argument of `modgate login|logout <url>`, checked by
+ * {@link modgateBase}; prints the usage or the problem and returns exit status
+ * 2 when it is missing or not a modgate URL.
+ */
+export function commandTarget(
+  command: string,
+  usage: string,
+  positionals: readonly string[],
+  io: { err(text: string): void },
+): URL | number {
+  if (positionals.length !== 1) {
+    io.err(`${usage}\n`);
+    return 2;
+  }
+  const base = modgateBase(positionals[0]!);
+  if (typeof base === 'string') {
+    io.err(`modgate ${command}: ${base}\n`);
+    return 2;
+  }
+  return base;
+}
+
 /** The URL as GOPROXY names it: no trailing slash. */
 export function goproxyValue(base: URL): string {
   return base.href.replace(/\/+$/, '');

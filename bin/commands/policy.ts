@@ -36,7 +36,8 @@ export interface CommandIo {
   err(text: string): void;
 }
 
-const PROCESS_IO: CommandIo = {
+/** The process's own stdout and stderr: what every command writes to outside tests. */
+export const PROCESS_IO: CommandIo = {
   out: (text) => void process.stdout.write(text),
   err: (text) => void process.stderr.write(text),
 };
