@@ -32,17 +32,23 @@ const RESPONSE_ALLOWLIST = [
   'expires',
 ] as const;
 
+/** The client's request headers that may pass upstream (a new object; nothing else of the client's). */
+export function allowedClientHeaders(client: IncomingHttpHeaders): IncomingHttpHeaders {
+  const out: IncomingHttpHeaders = {};
+  for (const name of REQUEST_ALLOWLIST) {
+    const value = client[name];
+    if (typeof value === 'string') out[name] = value;
+  }
+  return out;
+}
+
 /** The headers modgate sends upstream: allowlisted client headers plus the upstream credential. */
 export function upstreamRequestHeaders(
   client: IncomingHttpHeaders,
   credential: string | undefined,
   requestId: string,
 ): IncomingHttpHeaders {
-  const out: IncomingHttpHeaders = {};
-  for (const name of REQUEST_ALLOWLIST) {
-    const value = client[name];
-    if (typeof value === 'string') out[name] = value;
-  }
+  const out = allowedClientHeaders(client);
   if (credential !== undefined) out.authorization = credential;
   out['x-request-id'] = requestId;
   return out;

@@ -8,52 +8,22 @@
  * Usage: node <forwarder>.ts <upstream origin> <cert.pem> <key.pem>
  */
 import { readFileSync } from 'node:fs';
-import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { allowedClientHeaders, clientResponseHeaders } from '../../../gateway/upstreams/forward-headers.ts';
 
 /** Keep-alive connections to the upstream (connections; modgate's default pool and nginx's `keepalive`). */
 export const UPSTREAM_POOL = 64;
 
-/** Request headers passed upstream (a subset of modgate's allowlist; wrk sends none of the others). */
-const REQUEST_HEADERS = ['accept', 'accept-encoding', 'user-agent'] as const;
-/** Response headers passed back (modgate's allowlist, gateway/upstreams/forward-headers.ts). */
-const RESPONSE_HEADERS = [
-  'content-type',
-  'content-length',
-  'content-encoding',
-  'content-range',
-  'accept-ranges',
-  'etag',
-  'last-modified',
-  'cache-control',
-  'expires',
-] as const;
-
 /** The upstream origin from the command line, e.g. `http://127.0.0.1:8080` (no trailing slash). */
 export const upstream = new URL(process.argv[2] ?? '').origin;
 
-/** The allowlisted request headers. */
-export function requestHeaders(client: IncomingHttpHeaders): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const name of REQUEST_HEADERS) {
-    const value = client[name];
-    if (typeof value === 'string') out[name] = value;
-  }
-  return out;
-}
+/** Client headers passed upstream: modgate's allowlist (gateway/upstreams/forward-headers.ts), no credential. */
+export const requestHeaders = allowedClientHeaders;
 
-/** The allowlisted response headers, from Node's or undici's header object. */
-export function responseHeaders(
-  headers: IncomingHttpHeaders | Record<string, string | string[] | undefined>,
-): Record<string, string | string[]> {
-  const out: Record<string, string | string[]> = {};
-  for (const name of RESPONSE_HEADERS) {
-    const value = headers[name];
-    if (value !== undefined) out[name] = value;
-  }
-  return out;
-}
+/** Upstream headers passed back: modgate's own allowlist. */
+export const responseHeaders = clientResponseHeaders;
 
 /** Answers 502 when nothing was sent yet, else cuts the response short. */
 export function fail(res: ServerResponse, err: Error): void {
