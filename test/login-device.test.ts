@@ -5,7 +5,6 @@
  * the Athens emulator, and the real go command using the netrc the CLI wrote.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { generateKeyPairSync } from 'node:crypto';
 import { chmod, copyFile, readFile, stat, writeFile } from 'node:fs/promises';
 import { request } from 'node:https';
 import { join } from 'node:path';
@@ -13,11 +12,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { postJson } from '../bin/commands/modgate-api.ts';
 import { netrcEntryFor, parseNetrc } from '../gateway/checks/netrc.ts';
 import { USERS } from './support/directory-fixture.ts';
-import { secretFile } from './support/gateway.ts';
 import { runGo } from './support/go.ts';
-import { approveAtIdp, CLIENTS, TestIdp } from './support/oidc-provider.ts';
+import { approveAtIdp, CLIENTS, type TestIdp } from './support/oidc-provider.ts';
 import { freePort } from './support/ports.ts';
-import { type Stack, startStack } from './support/stack.ts';
+import { type SsoStack, startSsoStack } from './support/sso-stack.ts';
+import type { Stack } from './support/stack.ts';
 
 /** Upper bound for one CLI run (ms): the provider asks for 5 s between polls. */
 const CLI_TIMEOUT_MS = 40_000;
@@ -35,42 +34,20 @@ routes:
     private: true
 `;
 
+let sso: SsoStack;
 let idp: TestIdp;
 let stack: Stack;
 let url: string;
 let caPath: string;
 
 beforeAll(async () => {
-  const port = await freePort();
-  url = `https://127.0.0.1:${port}`;
-  idp = await TestIdp.start({ redirectUris: [`${url}/login/callback`] });
-  const patKey = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({
-    type: 'pkcs8',
-    format: 'pem',
-  }) as string;
-  stack = await startStack({
-    directory: 'ldap',
-    upstream: 'athens',
-    policy: POLICY,
-    gatewayConfig: async (config, { dir }) => ({
-      ...config,
-      listen: { host: '127.0.0.1', port, public_url: url },
-      personal_tokens: { issuer: url, keys: [{ kid: 'k1', pem: await secretFile(dir, 'pat.pem', patKey) }] },
-      sso: {
-        issuer: idp.issuer,
-        client_id: CLIENTS.login.id,
-        client_secret: await secretFile(dir, 'sso-secret', CLIENTS.login.secret),
-        session_key: await secretFile(dir, 'session-key', SESSION_KEY),
-        allow_insecure_http: true,
-      },
-    }),
-  });
+  sso = await startSsoStack({ policy: POLICY, sessionKey: SESSION_KEY });
+  ({ stack, idp, url } = sso);
   caPath = stack.pki.caCertPath;
 }, 60_000);
 
 afterAll(async () => {
-  await stack?.close();
-  await idp?.close();
+  await sso?.close();
 });
 
 /** A running `modgate <args>` with its output so far. */

@@ -7,7 +7,7 @@
  * revocation, CSRF refusals, a user disabled in LDAP, sign-out, the cookie's
  * attributes and a leak check of the gateway's logs and audit trail.
  */
-import { createHash, generateKeyPairSync, X509Certificate } from 'node:crypto';
+import { createHash, X509Certificate } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { request } from 'node:https';
 import { join } from 'node:path';
@@ -17,12 +17,11 @@ import { SSO_USER_REJECTED } from '../gateway/sso/oidc.ts';
 import { LOGIN_COOKIE } from '../gateway/web/login.ts';
 import { SESSION_COOKIE } from '../gateway/web/session.ts';
 import { USERS } from './support/directory-fixture.ts';
-import { secretFile } from './support/gateway.ts';
 import { type GoEnv, runGo } from './support/go.ts';
 import { httpsGet } from './support/https-client.ts';
-import { CLIENTS, TestIdp } from './support/oidc-provider.ts';
-import { freePort } from './support/ports.ts';
-import { type Stack, startStack } from './support/stack.ts';
+import { CLIENTS, type TestIdp } from './support/oidc-provider.ts';
+import { type SsoStack, startSsoStack } from './support/sso-stack.ts';
+import type { Stack } from './support/stack.ts';
 
 /** Where the test leaves its screenshot (git-ignored). */
 const ARTIFACTS = new URL('../test-artifacts/', import.meta.url).pathname;
@@ -41,11 +40,8 @@ routes:
     modules: ["example.com"]
     upstream: athens
 `;
-const patKeyPem = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({
-  type: 'pkcs8',
-  format: 'pem',
-}) as string;
 
+let sso: SsoStack;
 let idp: TestIdp;
 let stack: Stack;
 let browser: Browser;
@@ -54,31 +50,13 @@ let base: string;
 const secrets: string[] = [CLIENTS.login.secret, SESSION_KEY];
 
 beforeAll(async () => {
-  const port = await freePort();
-  base = `https://127.0.0.1:${port}`;
-  idp = await TestIdp.start({ redirectUris: [`${base}/login/callback`] });
-  stack = await startStack({
-    directory: 'ldap',
-    upstream: 'athens',
+  // Directory lookups cached briefly, so disabling a signed-in user shows within the test.
+  sso = await startSsoStack({
     policy: POLICY,
-    gatewayConfig: async (config, { dir }) => ({
-      ...config,
-      listen: { host: '127.0.0.1', port, public_url: base },
-      // Directory lookups cached briefly, so disabling a signed-in user shows within the test.
-      auth: { cache_ttl: `${LOOKUP_CACHE_MS}ms` },
-      personal_tokens: {
-        issuer: base,
-        keys: [{ kid: 'k1', pem: await secretFile(dir, 'pat.pem', patKeyPem) }],
-      },
-      sso: {
-        issuer: idp.issuer,
-        client_id: CLIENTS.login.id,
-        client_secret: await secretFile(dir, 'sso-client-secret', CLIENTS.login.secret),
-        session_key: await secretFile(dir, 'sso-session-key', SESSION_KEY),
-        allow_insecure_http: true,
-      },
-    }),
+    sessionKey: SESSION_KEY,
+    auth: { cache_ttl: `${LOOKUP_CACHE_MS}ms` },
   });
+  ({ stack, idp, url: base } = sso);
   // Chromium trusts exactly the gateway's key (by SPKI hash), not every certificate.
   const spki = new X509Certificate(stack.pki.certPem).publicKey.export({ type: 'spki', format: 'der' });
   browser = await chromium.launch({
@@ -98,8 +76,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await browser?.close();
-  await stack?.close();
-  await idp?.close();
+  await sso?.close();
 });
 
 /** Signs in as `login` on the IdP's development form and approves the consent; returns where the browser ends up. */
