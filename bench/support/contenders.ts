@@ -108,7 +108,8 @@ async function gatewayConfig(
     upstreams: { athens: { kind: 'athens', url: upstreamUrl, allow_insecure_http: true } },
     default_upstream: 'athens',
     policy: { path: join(dir, 'policy.yaml') },
-    audit: { sink: 'file', path: join(dir, 'audit.log') },
+    // Not in the policy's folder: modgate watches that folder, and every audit write would wake it.
+    audit: { sink: 'file', path: join(dir, 'audit', 'audit.log') },
     log: { level: 'info' },
     // One identity drives the whole load: the per-identity rate limit (default 6,000/min) stays
     // on the request path, with a ceiling the bench cannot reach. Skipped where the key is unknown.
