@@ -17,7 +17,7 @@
  * "--cpu-prof --cpu-prof-dir=/tmp/prof" (then: node bench/profile-top.ts <file>).
  */
 import { rmSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sameDn } from '../test/support/slapd-log.ts';
@@ -103,10 +103,20 @@ async function cpuOf(c: Contender): Promise<number> {
   return s;
 }
 
+/** `fn`'s result and the CPU time (s) the contender's processes used while it ran. */
+async function withCpu<T>(c: Contender, fn: () => Promise<T>): Promise<T & { cpuS: number }> {
+  const before = await cpuOf(c);
+  const result = await fn();
+  return { ...result, cpuS: (await cpuOf(c)) - before };
+}
+
+/** CPU ms per MB of a zip round: wrk's bytes read include downloads still running when it stops. */
+const cpuPerMb = (r: LoadResult & { cpuS: number }) => (r.cpuS * 1000) / (r.mbPerSecond * SECONDS);
+
 const load = (c: Contender, path: string, connections: number, seconds = SECONDS) =>
   runLoad({ url: c.url + path, connections, seconds, threads: PIN ? 1 : 2, authorization: c.authorization });
 
-const pick = (rs: readonly LoadResult[], f: (r: LoadResult) => number) => median(rs.map(f));
+const pick = <R extends LoadResult>(rs: readonly R[], f: (r: R) => number) => median(rs.map(f));
 
 const paced = (c: Contender) =>
   runPaced({
@@ -214,13 +224,14 @@ async function measureVariants(world: BenchWorld): Promise<string[]> {
 async function measureLoads(world: BenchWorld, contenders: readonly Contender[]): Promise<string[]> {
   await roundRobin(contenders, 1, (c) => load(c, BENCH_PATHS.info, CONNECTIONS.info, WARMUP_SECONDS));
   const info = await roundRobin(contenders, ROUNDS, async (c) => {
-    const cpu = await cpuOf(c);
     const bindsBefore = (await world.slapd.binds()).length;
-    const r = await load(c, BENCH_PATHS.info, CONNECTIONS.info);
+    const { cpuS, ...r } = await withCpu(c, () => load(c, BENCH_PATHS.info, CONNECTIONS.info));
     const binds = (await world.slapd.binds()).slice(bindsBefore);
-    return { ...r, binds, cpuUs: (((await cpuOf(c)) - cpu) / r.requests) * 1e6 };
+    return { ...r, binds, cpuUs: (cpuS / r.requests) * 1e6 };
   });
-  const zip1m = await roundRobin(contenders, ROUNDS, (c) => load(c, BENCH_PATHS.zip1m, CONNECTIONS.zip1m));
+  const zip1m = await roundRobin(contenders, ROUNDS, (c) =>
+    withCpu(c, () => load(c, BENCH_PATHS.zip1m, CONNECTIONS.zip1m)),
+  );
   const before = new Map<Contender, number>();
   for (const c of contenders) {
     before.set(c, await memory(c, 'VmRSS'));
@@ -228,7 +239,7 @@ async function measureLoads(world: BenchWorld, contenders: readonly Contender[])
     for (const pid of await c.pids()) await resetPeakRss(pid);
   }
   const zip100m = await roundRobin(contenders, ROUNDS, (c) =>
-    load(c, BENCH_PATHS.zip100m, CONNECTIONS.zip100m),
+    withCpu(c, () => load(c, BENCH_PATHS.zip100m, CONNECTIONS.zip100m)),
   );
   const notes: string[] = [];
   for (const c of contenders) {
@@ -239,7 +250,9 @@ async function measureLoads(world: BenchWorld, contenders: readonly Contender[])
       infoP99Ms: pick(rounds, (r) => r.p99Ms),
       infoCpuUs: median(rounds.map((r) => r.cpuUs)),
       zip1mMbps: pick(zip1m.get(c)!, (r) => r.mbPerSecond),
+      zip1mCpuMsPerMb: pick(zip1m.get(c)!, cpuPerMb),
       zip100mMbps: pick(zip100m.get(c)!, (r) => r.mbPerSecond),
+      zip100mCpuMsPerMb: pick(zip100m.get(c)!, cpuPerMb),
       rssGrowthMb: (await memory(c, 'VmHWM')) - before.get(c)!,
     });
     notes.push(
@@ -279,11 +292,33 @@ async function measureColdAuth(world: BenchWorld): Promise<string> {
   return `cold auth: ${users.length} new users, ${perUser.toFixed(1)} LDAP bind(s) each, p50 ${median(cold).toFixed(2)} ms, max ${Math.max(...cold).toFixed(2)} ms`;
 }
 
+/**
+ * `go mod download` of the graph with the module cache on disk (as a
+ * developer has it) and, where the machine has one, in tmpfs: there go's own
+ * file writes, which swing the disk figure from run to run, drop out.
+ */
 async function measureGoDownloads(world: BenchWorld, contenders: readonly Contender[], scratch: string) {
-  const times = await roundRobin(contenders, ROUNDS, (c) =>
+  const onDisk = await roundRobin(contenders, ROUNDS, (c) =>
     timeGoModDownload(world.graphRoot, scratch, c.go, 1),
   );
-  for (const c of contenders) c.figures.goDownloadMs = median(times.get(c)!.flat());
+  for (const c of contenders) c.figures.goDownloadMs = median(onDisk.get(c)!.flat());
+  const tmpfs = await tmpfsScratch();
+  if (tmpfs === undefined) return;
+  try {
+    const inMemory = await roundRobin(contenders, ROUNDS, (c) =>
+      timeGoModDownload(world.graphRoot, tmpfs, c.go, 1),
+    );
+    for (const c of contenders) c.figures.goDownloadTmpfsMs = median(inMemory.get(c)!.flat());
+  } finally {
+    await rm(tmpfs, { recursive: true, force: true });
+  }
+}
+
+/** A new folder in /dev/shm when that is a tmpfs (Linux), else undefined. */
+async function tmpfsScratch(): Promise<string | undefined> {
+  const mounts = await readFile('/proc/mounts', 'utf8').catch(() => '');
+  if (!mounts.split('\n').some((m) => /^\S+ \/dev\/shm tmpfs /.test(m))) return undefined;
+  return mkdtemp(join('/dev/shm', 'modgate-bench-'));
 }
 
 async function main(): Promise<number> {
@@ -345,7 +380,7 @@ async function main(): Promise<number> {
         `"saturated": wrk's closed loop (latency is mostly queueing); "at ${PACED_RATE} req/s": the same ` +
         `${CONNECTIONS.info} connections each pausing ${pacingIntervalMs(PACED_RATE, CONNECTIONS.info)} ms ` +
         `on average before each request (bench/support/paced.lua), no warm-up of its own. go mod download: ` +
-        `median of ${ROUNDS} runs, fresh module cache each. CPUs: ${placement}.\n`,
+        `median of ${ROUNDS} runs, fresh module cache each (on disk, then in tmpfs). CPUs: ${placement}.\n`,
     );
     console.log(markdown);
     console.log(`\n${notes.join('\n')}`);
