@@ -1,9 +1,7 @@
-#!/usr/bin/env -S node --max-semi-space-size=1
-// --max-semi-space-size=1: streamed chunks are small JS objects holding 64 KB
-// off-heap each; with V8's default young generation they pile up to ~65 MB
-// before a scavenge frees them, with 1 MB they are freed every ~1 MB of JS
-// allocation (bench/stream: RSS growth 65 → 44 MB, same throughput). The flag
-// only works at launch: keep it in package.json "start" and the Dockerfile too.
+#!/usr/bin/env -S node --expose-gc
+// --expose-gc: streamed bodies ask V8 for a scavenge every few MB, which frees
+// their off-heap chunks (gateway/upstreams/scavenge-hint.ts). The flag only
+// works at launch: keep it in package.json "start" and the Dockerfile too.
 import { isModgateError } from '../core/errors.ts';
 import { CHECK_CONFIG_USAGE, checkConfigCommand } from './commands/check-config.ts';
 import { DOCTOR_USAGE, doctorCommand } from './commands/doctor.ts';

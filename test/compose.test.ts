@@ -227,7 +227,7 @@ describe('the image', () => {
 
   it('has a health check, and runs serve with the flag bin/modgate.ts asks for', () => {
     expect(dockerfile).toMatch(/^HEALTHCHECK /m);
-    expect(instruction('ENTRYPOINT')).toEqual(['node', '--max-semi-space-size=1', 'bin/modgate.ts']);
+    expect(instruction('ENTRYPOINT')).toEqual(['node', '--expose-gc', 'bin/modgate.ts']);
     expect(instruction('CMD')).toEqual(['serve', '--config', '/etc/modgate/conf/gateway.yaml']);
     expect(dockerfile).toMatch(/npm ci --omit=dev/);
   });

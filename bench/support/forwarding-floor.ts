@@ -14,11 +14,11 @@ import { type BenchProcess, cpuSeconds, startProcess, waitForOutput } from './pr
 import { runLoad } from './wrk.ts';
 
 /**
- * V8 flags of the forwarders: those of bin/modgate.ts's shebang, so that the
- * floor runs with the gateway's GC settings (the 1 MB semi-space costs small
- * requests 10–15 % of their CPU, BENCHMARKS.md).
+ * Node flags of the forwarders: those of bin/modgate.ts's shebang, so that the
+ * floor runs with the gateway's settings (V8's default young generation; GC
+ * settings change small requests' CPU by a third, BENCHMARKS.md).
  */
-const NODE_FLAGS = ['--max-semi-space-size=1'];
+const NODE_FLAGS = ['--expose-gc'];
 /** How much less CPU per request a library must need to be worth switching to (issue 8: wins by more than 25 %). */
 const SWITCH_MARGIN = 1.25;
 

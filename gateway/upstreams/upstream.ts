@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RequestContext } from '../context.ts';
 import type { GoproxyRequest } from '../goproxy-path.ts';
+import { streamScavenges } from './scavenge-hint.ts';
 
 /**
  * Something that answers GOPROXY requests: a remote proxy (Athens, later
@@ -52,7 +53,8 @@ export function contentTypeOf(request: GoproxyRequest): string {
   }
 }
 
-/** Counts body bytes on their way to the client (for the audit record). */
+/** Counts body bytes on their way to the client (for the audit record, and to free streamed chunks). */
 export function countBytes(ctx: RequestContext, chunk: Buffer): void {
   ctx.bytesSent += chunk.length;
+  streamScavenges.streamed(chunk.length);
 }
