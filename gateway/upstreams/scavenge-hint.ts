@@ -10,8 +10,9 @@ export type MinorGc = (options: { type: 'minor' }) => void;
  * GC (a scavenge) collects their small JS wrappers. Streaming allocates
  * little JS, so with V8's default young generation scavenges are rare while
  * bodies flow and released chunks pile up (bench/stream: 53–71 MB over idle).
- * A scavenge asked for every few MB streamed keeps that near 10 MB, at about
- * half a millisecond each. It needs `gc`, which the launch flag `--expose-gc`
+ * A scavenge asked for every few MB streamed keeps that near 12 MB, at about
+ * half a millisecond each (but V8 then starts major marking more often on
+ * many concurrent small downloads: BENCHMARKS.md, bench/stream section). It needs `gc`, which the launch flag `--expose-gc`
  * provides (bin/modgate.ts, package.json, Dockerfile); without it nothing is
  * asked and streams merely use more memory.
  *
