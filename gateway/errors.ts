@@ -49,3 +49,9 @@ export function toModgateError(err: unknown): ModgateError {
 export function statusOf(err: ModgateError): number {
   return STATUS_BY_CODE[err.code];
 }
+
+/** The `Retry-After` value (whole seconds, ≥ 1) of a refusal that says when to retry, else undefined. */
+export function retryAfterOf(err: ModgateError): string | undefined {
+  const retryInMs = err.detail?.retryInMs;
+  return typeof retryInMs === 'number' ? String(Math.max(1, Math.ceil(retryInMs / 1000))) : undefined;
+}

@@ -8,7 +8,7 @@ import type { AuditLog } from './audit.ts';
 import { authorize } from './authorize.ts';
 import type { TrustedProxies } from './client-ip.ts';
 import { newRequestContext, type RequestContext } from './context.ts';
-import { statusOf, toModgateError } from './errors.ts';
+import { retryAfterOf, statusOf, toModgateError } from './errors.ts';
 import type { Metrics } from './metrics.ts';
 import { serveOps } from './ops-routes.ts';
 import type { ParsedPaths } from './parsed-paths.ts';
@@ -121,9 +121,8 @@ function refuse(ctx: RequestContext, res: ServerResponse, err: ModgateError, dep
   let hints: string[] = [];
   if (status === 401) headers['www-authenticate'] = `Basic realm="${deps.realm}", charset="UTF-8"`;
   if (status === 405) headers.allow = 'GET, HEAD';
-  const retryInMs = err.detail?.retryInMs;
-  if (typeof retryInMs === 'number')
-    headers['retry-after'] = String(Math.max(1, Math.ceil(retryInMs / 1000)));
+  const retryAfter = retryAfterOf(err);
+  if (retryAfter !== undefined) headers['retry-after'] = retryAfter;
   if (err.code === 'auth.missing') hints = netrcHints(res.req);
   ctx.bytesSent += writeRefusal(res, ctx.id, err, headers, hints).bytes;
 }

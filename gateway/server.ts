@@ -109,6 +109,7 @@ export async function startGateway(
     revocations,
     tokens: tokens.verifiers,
   });
+  const abuse = new AbuseGuard(store, settings.abuse, log.child({ stream: 'abuse' }));
   const pages =
     settings.sso && tokens.personalTokens
       ? ssoRoutes({
@@ -122,6 +123,7 @@ export async function startGateway(
           policies,
           store,
           log: log.child({ stream: 'sso' }),
+          abuse,
         })
       : undefined;
   // /readyz: the directory, each upstream's probe module, Redis — the checks check-config runs too.
@@ -139,7 +141,7 @@ export async function startGateway(
     readiness,
     revocations,
     adminToken: settings.admin?.token,
-    abuse: new AbuseGuard(store, settings.abuse, log.child({ stream: 'abuse' })),
+    abuse,
     trustedProxies: TrustedProxies.from(settings.listen.trustedProxies),
     metrics,
     publishTimes,

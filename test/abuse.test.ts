@@ -230,6 +230,17 @@ function abuseSuite(name: string, setup: () => Promise<Handles>): void {
       expect(await A.take(user('quinn'))).toEqual({ allowed: true });
     });
 
+    it('keeps the counts of limiters in different namespaces apart, for the same subject', async () => {
+      const limiter = (store: StateStore, namespace?: string) =>
+        new RateLimiter({ store, hmacKey: HMAC_KEY, requestsPerWindow: 1, windowMs: 10_000, namespace });
+      const [perUser, deviceStarts] = [limiter(h.a), limiter(h.b, 'device-login-starts')];
+      const subject = user('ruth');
+      expect(await perUser.take(subject)).toEqual({ allowed: true });
+      expect(await deviceStarts.take(subject)).toEqual({ allowed: true });
+      expect((await perUser.take(subject)).allowed).toBe(false);
+      expect((await limiter(h.a, 'device-login-starts').take(subject)).allowed).toBe(false);
+    });
+
     it('lets an identity through again once its rate window has passed', async () => {
       const limiter = (store: StateStore) =>
         new RateLimiter({ store, hmacKey: HMAC_KEY, requestsPerWindow: 2, windowMs: 300 });

@@ -10,6 +10,7 @@ import { request } from 'node:https';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { postJson } from '../bin/commands/modgate-api.ts';
+import { DEVICE_LOGIN_STARTS } from '../gateway/abuse/guard.ts';
 import { netrcEntryFor, parseNetrc } from '../gateway/checks/netrc.ts';
 import { USERS } from './support/directory-fixture.ts';
 import { runGo } from './support/go.ts';
@@ -277,6 +278,31 @@ describe('the login API', () => {
       origin: 'https://evil.example',
     });
     expect(crossSite.status).toBe(403);
+  });
+
+  // Last in the file: it uses up this address's device-login starts for a minute.
+  it(`starts at most ${DEVICE_LOGIN_STARTS} device logins a minute per source address, then 429 with Retry-After`, async () => {
+    const before = idp.hits('/device/auth');
+    let refused: Awaited<ReturnType<typeof raw>> | undefined;
+    let started = 0;
+    for (let i = 0; i <= DEVICE_LOGIN_STARTS && refused === undefined; i++) {
+      const r = await raw('POST', '/_modgate/login/device', '{}', 'application/json');
+      if (r.status === 200) started++;
+      else refused = r;
+    }
+    expect(refused?.status).toBe(429);
+    expect(Number(refused?.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    expect(JSON.parse(refused!.text)).toMatchObject({
+      error: 'temporarily_unavailable',
+      error_description: expect.stringMatching(
+        new RegExp(
+          `^rate limit exceeded for 127\\.0\\.0\\.1 \\(${DEVICE_LOGIN_STARTS} requests per 1m\\); try again in \\d+s$`,
+        ),
+      ),
+    });
+    // Earlier tests of this file started some; the refused one never reached the IdP.
+    expect(started).toBeLessThanOrEqual(DEVICE_LOGIN_STARTS);
+    expect(idp.hits('/device/auth') - before).toBe(started);
   });
 });
 

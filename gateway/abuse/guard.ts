@@ -10,6 +10,13 @@ import { RateLimiter } from './rate-limit.ts';
 
 /** Bytes of the random per-process HMAC key used when `abuse.key` is not configured. */
 const RANDOM_KEY_BYTES = 32;
+/**
+ * Device logins one source IP may start per window. Each start makes modgate
+ * ask the IdP for a device code, unauthenticated; a person runs `modgate
+ * login` a few times a day, a NAT of developers a few times a minute.
+ */
+export const DEVICE_LOGIN_STARTS = 30;
+export const DEVICE_LOGIN_WINDOW_MS = 60_000;
 
 /**
  * The pipeline's abuse protection, over the shared state store: a lockout
@@ -22,6 +29,7 @@ export class AbuseGuard {
   readonly #lockout: Lockout;
   readonly #rate: RateLimiter;
   readonly #slots: ConcurrencyLimiter;
+  readonly #deviceStarts: RateLimiter;
 
   constructor(store: StateStore, settings: GatewaySettings['abuse'], logger: Pick<StateLogger, 'warn'>) {
     const hmacKey = settings.key ?? randomBytes(RANDOM_KEY_BYTES);
@@ -34,6 +42,20 @@ export class AbuseGuard {
       logger,
     });
     this.#slots = new ConcurrencyLimiter({ store, ...settings.upstreamConcurrency, logger });
+    this.#deviceStarts = new RateLimiter({
+      store,
+      hmacKey,
+      requestsPerWindow: DEVICE_LOGIN_STARTS,
+      windowMs: DEVICE_LOGIN_WINDOW_MS,
+      logger,
+      namespace: 'device-login-starts',
+    });
+  }
+
+  /** Refuses (429) a device login start from `ip` beyond {@link DEVICE_LOGIN_STARTS} per window. */
+  async deviceLoginStart(ip: string): Promise<void> {
+    const verdict = await this.#deviceStarts.take(ip);
+    if (!verdict.allowed) throw refusal(verdict.code, verdict.reason, verdict.retryAfterS);
   }
 
   /**

@@ -37,6 +37,8 @@ export interface RateLimiterOptions {
   readonly windowMs?: number;
   /** Where a store that throws is reported. */
   readonly logger?: Pick<StateLogger, 'warn'>;
+  /** The state-key namespace of the counters; one per kind of limit, so their subjects never share a counter. */
+  readonly namespace?: string;
 }
 
 /**
@@ -59,6 +61,7 @@ export class RateLimiter {
   readonly #limit: number;
   readonly #windowMs: number;
   readonly #logger: Pick<StateLogger, 'warn'> | undefined;
+  readonly #namespace: string;
 
   /** Throws `config.invalid` for a short HMAC key and `internal` for a limit that is not a positive integer. */
   constructor(options: RateLimiterOptions) {
@@ -69,6 +72,7 @@ export class RateLimiter {
     checkPositive('rate limit requestsPerWindow', this.#limit);
     checkPositive('rate limit windowMs', this.#windowMs);
     this.#logger = options.logger;
+    this.#namespace = options.namespace ?? NAMESPACE;
   }
 
   /**
@@ -76,7 +80,7 @@ export class RateLimiter {
    * username; also shown in the reason) and says whether it may go on. Never rejects.
    */
   async take(identity: string): Promise<RateDecision> {
-    const key = stateKey(NAMESPACE, this.#hasher.id(PURPOSE, identity));
+    const key = stateKey(this.#namespace, this.#hasher.id(PURPOSE, identity));
     let window: { count: number; resetInMs: number };
     try {
       window = await this.#store.incrementWindow(key, this.#windowMs);

@@ -9,7 +9,7 @@ import type { ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { ErrorCode, ModgateError } from '../../core/errors.ts';
 import type { RequestContext } from '../context.ts';
-import { statusOf } from '../errors.ts';
+import { retryAfterOf, statusOf } from '../errors.ts';
 import { writeJson } from '../respond.ts';
 
 /** The OAuth `error` value of each kind of failure; codes not listed are `server_error`. */
@@ -27,6 +27,7 @@ const OAUTH_ERROR: Partial<Record<ErrorCode, string>> = {
   'sso.unavailable': 'temporarily_unavailable',
   'state.unavailable': 'temporarily_unavailable',
   'auth.directory_unavailable': 'temporarily_unavailable',
+  'request.rate_limited': 'temporarily_unavailable',
 };
 
 export interface ApiErrorOptions {
@@ -56,6 +57,8 @@ export function writeApiError(
   }
   for (const [name, value] of Object.entries(options.headers ?? {})) res.setHeader(name, value);
   if (status === 405) res.setHeader('allow', 'POST');
+  const retryAfter = retryAfterOf(err);
+  if (retryAfter !== undefined) res.setHeader('retry-after', retryAfter);
   const reason = oneLine(err.message);
   ctx.bytesSent += writeJson(
     res,

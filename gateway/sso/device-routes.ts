@@ -2,7 +2,8 @@
  * The JSON API behind `modgate login` and `modgate logout`:
  *
  * - `POST /_modgate/login/device` starts a device authorization at the IdP
- *   (RFC 8628 §3.1) and answers its codes;
+ *   (RFC 8628 §3.1) and answers its codes, at most DEVICE_LOGIN_STARTS per
+ *   source IP per minute (429 with `Retry-After` beyond);
  * - `POST /_modgate/login/device/token` (`device_code`, optional `name`) asks
  *   the IdP's token endpoint once: `authorization_pending` (428) or
  *   `slow_down` (400) while the person has not approved (RFC 8628 §3.5), else
@@ -45,6 +46,7 @@ export function deviceRoutes(deps: SsoDeps): PageHandler {
       action: 'modgate.login.device.start',
       run: async (ctx, req, res) => {
         await readFields(req);
+        await deps.abuse.deviceLoginStart(ctx.sourceIp);
         const started = await grant.start();
         deps.log.info({ event: 'sso.device.start', trace: ctx.id }, 'device login started');
         ctx.bytesSent += writeJson(res, started);

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { PersonalTokens } from '../../auth/pat/personal-tokens.ts';
+import type { AbuseGuard } from '../abuse/guard.ts';
 import type { RequestContext } from '../context.ts';
 import type { PolicyStore } from '../policy-store.ts';
 import type { SelfService } from '../self-service.ts';
@@ -25,6 +26,8 @@ export interface SsoDeps {
   /** Sessions, CSRF secrets and pending logins, shared by every process. */
   readonly store: StateStore;
   readonly log: Logger;
+  /** Limits the unauthenticated calls that reach the IdP. */
+  readonly abuse: Pick<AbuseGuard, 'deviceLoginStart'>;
 }
 
 /**
