@@ -16,7 +16,7 @@ const RANDOM_KEY_BYTES = 32;
  * login` a few times a day, a NAT of developers a few times a minute.
  */
 export const DEVICE_LOGIN_STARTS = 30;
-export const DEVICE_LOGIN_WINDOW_MS = 60_000;
+const DEVICE_LOGIN_WINDOW_MS = 60_000;
 
 /**
  * The pipeline's abuse protection, over the shared state store: a lockout

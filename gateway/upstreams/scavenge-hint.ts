@@ -19,9 +19,10 @@ export type MinorGc = (options: { type: 'minor' }) => void;
  * bodies flow and released chunks pile up (bench/stream: 53–71 MB over idle).
  * A scavenge asked for every few MB streamed keeps that near 12 MB, at about
  * half a millisecond each (but V8 then starts major marking more often on
- * many concurrent small downloads: BENCHMARKS.md, bench/stream section). It needs `gc`, which the launch flag `--expose-gc`
- * provides (bin/modgate.ts, package.json, Dockerfile); without it nothing is
- * asked and streams merely use more memory.
+ * many concurrent small downloads: BENCHMARKS.md, bench/stream section). It
+ * needs `gc`, which the launch flag `--expose-gc` provides (bin/modgate.ts,
+ * package.json, Dockerfile); without it nothing is asked and streams merely
+ * use more memory.
  *
  * A scavenge asked for while V8 is marking the old generation makes it
  * finish marking at once, in one long pause (25–36 ms against 3–10 ms when
