@@ -16,17 +16,9 @@ import { USERS } from './support/directory-fixture.ts';
 import { secretFile } from './support/gateway.ts';
 import { freePort } from './support/ports.ts';
 import { type RedisServer, startRedis } from './support/redis.ts';
-import { type Stack, startStack } from './support/stack.ts';
+import { PRIVATE_CORP_POLICY, type Stack, startStack } from './support/stack.ts';
 
 const PROBE_MODULE = 'example.com/hello';
-const POLICY = `default: allow
-rules: []
-routes:
-  - name: corp
-    modules: ["corp.example/*"]
-    upstream: athens
-    private: true
-`;
 
 let stack: Stack;
 /** The parts of gateway.yaml the tests change. */
@@ -45,7 +37,7 @@ beforeAll(async () => {
   stack = await startStack({
     directory: 'ldap',
     upstream: 'athens',
-    policy: POLICY,
+    policy: PRIVATE_CORP_POLICY,
     gatewayConfig: async (config) => {
       const upstreams = config.upstreams as Record<string, Record<string, unknown>>;
       upstreams.athens!.probe_module = PROBE_MODULE;
@@ -226,7 +218,7 @@ describe('check-config finds each broken dependency', () => {
 
   it('a policy route to an upstream gateway.yaml does not define', async () => {
     const policy = join(stack.dir, 'policy-bad-route.yaml');
-    await writeFile(policy, POLICY.replace('upstream: athens', 'upstream: artifactory'));
+    await writeFile(policy, PRIVATE_CORP_POLICY.replace('upstream: athens', 'upstream: artifactory'));
     const path = await variant((c) => {
       c.policy.path = policy;
     });

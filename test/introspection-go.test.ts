@@ -12,7 +12,7 @@ import { USERS } from './support/directory-fixture.ts';
 import { secretFile } from './support/gateway.ts';
 import { httpsGet } from './support/https-client.ts';
 import { CLIENTS, TestIdp } from './support/oidc-provider.ts';
-import { type Stack, startStack } from './support/stack.ts';
+import { readyz, type Stack, startStack } from './support/stack.ts';
 
 const INFO = '/example.com/hello/@v/v1.0.0.info';
 const INTROSPECT = '/token/introspection';
@@ -134,10 +134,7 @@ describe('opaque access tokens (RFC 7662 introspection)', () => {
   });
 
   it('/readyz checks the introspection issuer: discovery announces the introspection endpoint', async () => {
-    const res = await httpsGet(stack.gateway.url, '/readyz', { ca: stack.pki.caPem });
-    const report = JSON.parse(res.text) as {
-      components: { name: string; target?: string; ok: boolean; detail: string }[];
-    };
+    const { report } = await readyz(stack);
     expect(report.components).toContainEqual(
       expect.objectContaining({
         name: 'idp',

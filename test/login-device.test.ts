@@ -17,7 +17,7 @@ import { runGo } from './support/go.ts';
 import { approveAtIdp, CLIENTS, type TestIdp } from './support/oidc-provider.ts';
 import { freePort } from './support/ports.ts';
 import { type SsoStack, startSsoStack } from './support/sso-stack.ts';
-import type { Stack } from './support/stack.ts';
+import { PRIVATE_CORP_POLICY, type Stack } from './support/stack.ts';
 
 /** Upper bound for one CLI run (ms): the provider asks for 5 s between polls. */
 const CLI_TIMEOUT_MS = 40_000;
@@ -26,14 +26,6 @@ const CODE_TIMEOUT_MS = 15_000;
 const SESSION_KEY = 'session-key-for-the-login-test-0123456789';
 const UNRELATED = '# other hosts\nmachine github.com login bob password ghp_unrelated_x1\n';
 
-const POLICY = `default: allow
-rules: []
-routes:
-  - name: corp
-    modules: ["corp.example/*"]
-    upstream: athens
-    private: true
-`;
 
 let sso: SsoStack;
 let idp: TestIdp;
@@ -42,7 +34,7 @@ let url: string;
 let caPath: string;
 
 beforeAll(async () => {
-  sso = await startSsoStack({ policy: POLICY, sessionKey: SESSION_KEY });
+  sso = await startSsoStack({ policy: PRIVATE_CORP_POLICY, sessionKey: SESSION_KEY });
   ({ stack, idp, url } = sso);
   caPath = stack.pki.caCertPath;
 }, 60_000);

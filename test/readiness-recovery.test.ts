@@ -6,10 +6,10 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { READINESS_INTERVAL_MS } from '../gateway/readiness.ts';
+import { READINESS_INTERVAL_MS, type ReadinessReport } from '../gateway/readiness.ts';
 import { USERS } from './support/directory-fixture.ts';
 import { httpsGet } from './support/https-client.ts';
-import { type Stack, startStack } from './support/stack.ts';
+import { readyz, type Stack, startStack } from './support/stack.ts';
 
 /** The acceptance bound: 503 within this long of a dependency stopping (ms). */
 const DETECT_WITHIN_MS = 5_000;
@@ -18,12 +18,6 @@ const RECOVER_WITHIN_MS = 15_000;
 /** Pause between /readyz polls (ms). */
 const POLL_MS = 100;
 const INFO = '/example.com/hello/@v/v1.0.0.info';
-
-interface Report {
-  ready: boolean;
-  draining: boolean;
-  components: { name: string; ok: boolean; status: string; detail: string }[];
-}
 
 let stack: Stack;
 
@@ -46,23 +40,18 @@ afterAll(async () => {
   await stack?.close();
 });
 
-async function readyz(): Promise<{ status: number; report: Report }> {
-  const res = await httpsGet(stack.gateway.url, '/readyz', { ca: stack.pki.caPem });
-  return { status: res.status, report: JSON.parse(res.text) as Report };
-}
-
 /** Polls /readyz until it answers `status` or `withinMs` passes; returns the last answer and when it came. */
 async function waitForReadyz(status: number, withinMs: number) {
   const started = Date.now();
   for (;;) {
-    const answer = await readyz();
+    const answer = await readyz(stack);
     const elapsedMs = Date.now() - started;
     if (answer.status === status || elapsedMs > withinMs) return { ...answer, elapsedMs };
     await sleep(POLL_MS);
   }
 }
 
-const component = (report: Report, name: string) => report.components.find((c) => c.name === name);
+const component = (report: ReadinessReport, name: string) => report.components.find((c) => c.name === name);
 
 async function readyGauge(): Promise<string | undefined> {
   const text = await (await fetch(stack.gateway.metricsUrl!)).text();

@@ -13,7 +13,7 @@ import { secretFile } from './support/gateway.ts';
 import { runGo } from './support/go.ts';
 import { httpsGet } from './support/https-client.ts';
 import { CLIENTS, RESOURCE, RESOURCE_SCOPE, TestIdp } from './support/oidc-provider.ts';
-import { type Stack, startStack } from './support/stack.ts';
+import { readyz, type Stack, startStack } from './support/stack.ts';
 
 const INFO = '/example.com/hello/@v/v1.0.0.info';
 const PAT_ISSUER = 'https://goproxy.test.example';
@@ -110,10 +110,7 @@ describe('metrics', () => {
 
 describe('readiness', () => {
   it('/readyz checks the IdP: discovery and JWKS answer', async () => {
-    const res = await httpsGet(stack.gateway.url, '/readyz', { ca: stack.pki.caPem });
-    const report = JSON.parse(res.text) as {
-      components: { name: string; target?: string; ok: boolean; detail: string }[];
-    };
+    const { report } = await readyz(stack);
     expect(report.components).toContainEqual(
       expect.objectContaining({
         name: 'idp',

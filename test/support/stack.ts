@@ -2,10 +2,12 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
+import type { ReadinessReport } from '../../gateway/readiness.ts';
 import { type AthensEmulator, startAthensEmulator } from './athens-emulator.ts';
 import { ALL_USERS, fixtureUsersFile, SERVICE_ACCOUNT } from './directory-fixture.ts';
 import { secretFile, startTestGateway, type TestGateway } from './gateway.ts';
 import { type GoEnv, makeGoEnv, writeNetrc } from './go.ts';
+import { httpsGet } from './https-client.ts';
 import { type FixtureSet, writeFixtureModules } from './modules.ts';
 import { type Slapd, startSlapd } from './slapd.ts';
 import { makeTestPki, type TestPki } from './tls.ts';
@@ -30,6 +32,25 @@ export interface StackOptions {
 
 /** The policy a stack runs with unless a test gives its own. */
 export const ALLOW_ALL_POLICY = 'default: allow\nrules: []\n';
+
+/** Everything allowed; `corp.example/*` routed to the athens upstream as private (no sumdb, never public). */
+export const PRIVATE_CORP_POLICY = `default: allow
+rules: []
+routes:
+  - name: corp
+    modules: ["corp.example/*"]
+    upstream: athens
+    private: true
+`;
+
+/** The stack gateway's /readyz: its status and report. */
+export async function readyz(stack: Pick<Stack, 'gateway' | 'pki'>): Promise<{
+  status: number;
+  report: ReadinessReport;
+}> {
+  const res = await httpsGet(stack.gateway.url, '/readyz', { ca: stack.pki.caPem });
+  return { status: res.status, report: JSON.parse(res.text) as ReadinessReport };
+}
 
 /** A full test deployment: PKI, fixtures, directory, upstream and the gateway in front. */
 export interface Stack {
