@@ -26,7 +26,6 @@ const CODE_TIMEOUT_MS = 15_000;
 const SESSION_KEY = 'session-key-for-the-login-test-0123456789';
 const UNRELATED = '# other hosts\nmachine github.com login bob password ghp_unrelated_x1\n';
 
-
 let sso: SsoStack;
 let idp: TestIdp;
 let stack: Stack;
