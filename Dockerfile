@@ -37,7 +37,6 @@ VOLUME ["/var/log/modgate"]
 # /healthz answers while the process is alive; /readyz (per component) is for load balancers.
 HEALTHCHECK --interval=10s --timeout=5s --start-period=20s --retries=3 \
   CMD ["node", "deploy/image/healthcheck.ts"]
-# --expose-gc: see the comment at the top of bin/modgate.ts (it only works at launch).
 # SIGTERM reaches node directly (exec form, no shell): modgate drains and exits.
-ENTRYPOINT ["node", "--expose-gc", "bin/modgate.ts"]
+ENTRYPOINT ["node", "bin/modgate.ts"]
 CMD ["serve", "--config", "/etc/modgate/conf/gateway.yaml"]

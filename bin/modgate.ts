@@ -1,7 +1,4 @@
-#!/usr/bin/env -S node --expose-gc
-// --expose-gc: streamed bodies ask V8 for a scavenge every few MB, which frees
-// their off-heap chunks (gateway/upstreams/scavenge-hint.ts). The flag only
-// works at launch: keep it in package.json "start" and the Dockerfile too.
+#!/usr/bin/env node
 import { isModgateError } from '../core/errors.ts';
 import { CHECK_CONFIG_USAGE, checkConfigCommand } from './commands/check-config.ts';
 import { DOCTOR_USAGE, doctorCommand } from './commands/doctor.ts';

@@ -13,12 +13,6 @@ import type { TestPki } from '../../test/support/tls.ts';
 import { type BenchProcess, cpuSeconds, startProcess, waitForOutput } from './processes.ts';
 import { runLoad } from './wrk.ts';
 
-/**
- * Node flags of the forwarders: those of bin/modgate.ts's shebang, so that the
- * floor runs with the gateway's settings (V8's default young generation; GC
- * settings change small requests' CPU by a third, BENCHMARKS.md).
- */
-const NODE_FLAGS = ['--expose-gc'];
 /** How much less CPU per request a library must need to be worth switching to (issue 8: wins by more than 25 %). */
 const SWITCH_MARGIN = 1.25;
 
@@ -61,7 +55,6 @@ const int = (v: number) => Math.round(v).toLocaleString('en-US');
 async function start(kind: Kind, options: FloorOptions): Promise<Running> {
   const file = fileURLToPath(new URL(`./forwarders/${FORWARDERS[kind].file}`, import.meta.url));
   const proc = startProcess(process.execPath, [
-    ...NODE_FLAGS,
     file,
     options.upstreamUrl,
     options.pki.certPath,
@@ -114,7 +107,7 @@ function report(rounds: ReadonlyMap<Kind, Round[]>, options: FloorOptions): stri
   const base = fig('httpProxy3');
   const lines = [
     `Forwarding floor: .info at ${options.connections} connections through minimal HTTPS forwarders ` +
-      `(no auth, policy or audit; keep-alive pool of 64 to the same nginx upstream; ${NODE_FLAGS.join(' ')}), ` +
+      `(no auth, policy or audit; keep-alive pool of 64 to the same nginx upstream), ` +
       `median of ${options.rounds} rounds of ${options.seconds} s alternating them:`,
   ];
   for (const kind of Object.keys(FORWARDERS) as Kind[]) {

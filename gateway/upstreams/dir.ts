@@ -2,13 +2,13 @@ import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join, resolve, sep } from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import { ModgateError } from '../../core/errors.ts';
 import { pickLatest } from '../../core/gomod/latest.ts';
 import { escapeVersion } from '../../core/gomod/module.ts';
 import type { RequestContext } from '../context.ts';
 import type { GoproxyRequest } from '../goproxy-path.ts';
-import { contentTypeOf, countBytes, type MetadataRequest, type Upstream } from './upstream.ts';
+import { streamBody } from './body-chunks.ts';
+import { contentTypeOf, type MetadataRequest, type Upstream } from './upstream.ts';
 
 /**
  * Serves a local folder in the GOPROXY on-disk layout (what `GOPROXY=file://`
@@ -50,9 +50,7 @@ export class DirUpstream implements Upstream {
       res.end();
       return;
     }
-    const body = createReadStream(file);
-    body.on('data', (chunk) => countBytes(ctx, chunk as Buffer));
-    await pipeline(body, res);
+    await streamBody(ctx, createReadStream(file), res);
   }
 
   async fetchText(_ctx: RequestContext, request: MetadataRequest, _authorization?: string): Promise<string> {

@@ -3,9 +3,9 @@ import { type Dispatcher, errors } from 'undici';
 import type { ModgateError } from '../../core/errors.ts';
 import type { RequestContext } from '../context.ts';
 import type { GoproxyRequest } from '../goproxy-path.ts';
+import { writeChunk } from './body-chunks.ts';
 import { clientResponseHeaders } from './forward-headers.ts';
 import { isRedirect, nextHop } from './redirects.ts';
-import { countBytes } from './upstream.ts';
 import { errorForStatus, errorForTransport, type TransportLimits, timeoutError } from './upstream-errors.ts';
 
 /** What a forward needs from its upstream: its name, origin, dispatchers and limits. */
@@ -115,8 +115,7 @@ export class Forward implements Dispatcher.DispatchHandler {
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
     if (!this.#streaming) return;
-    countBytes(this.#ctx, chunk);
-    if (!this.#res.write(chunk)) {
+    if (!writeChunk(this.#ctx, this.#res, chunk)) {
       controller.pause();
       this.#res.once('drain', this.#resume);
     }

@@ -1,7 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RequestContext } from '../context.ts';
 import type { GoproxyRequest } from '../goproxy-path.ts';
-import { streamScavenges } from './scavenge-hint.ts';
 
 /**
  * Something that answers GOPROXY requests: a remote proxy (Athens, later
@@ -51,10 +50,4 @@ export function contentTypeOf(request: GoproxyRequest): string {
     default:
       return 'text/plain; charset=utf-8';
   }
-}
-
-/** Counts body bytes on their way to the client (for the audit record, and to free streamed chunks). */
-export function countBytes(ctx: RequestContext, chunk: Buffer): void {
-  ctx.bytesSent += chunk.length;
-  streamScavenges.streamed(chunk.length);
 }

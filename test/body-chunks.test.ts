@@ -1,0 +1,182 @@
+/**
+ * Streamed body chunks give their memory back once the client socket has
+ * taken them (gateway/upstreams/body-chunks.ts). Releasing a chunk too early,
+ * or one whose memory something else still uses, would corrupt a download or
+ * crash the parser that shares it; so besides the unit checks, large zips are
+ * read slowly through both upstream kinds (the client stalls, modgate pauses
+ * the upstream again and again) and must arrive byte for byte.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { createServer as createHttpServer, get, type ServerResponse } from 'node:http';
+import { request } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { newRequestContext, type RequestContext } from '../gateway/context.ts';
+import { writeLargeZip } from '../gateway/goproxy-folder.ts';
+import { streamBody, writeChunk } from '../gateway/upstreams/body-chunks.ts';
+import { USERS } from './support/directory-fixture.ts';
+import { type Stack, startStack } from './support/stack.ts';
+
+/** One throwaway loopback server whose handler gets the response; resolves with what the client read. */
+async function serveOnce(
+  handle: (ctx: RequestContext, res: ServerResponse) => Promise<void> | void,
+): Promise<{ body: Buffer; ctx: RequestContext }> {
+  let ctx: RequestContext | undefined;
+  const server = createHttpServer((req, res) => {
+    ctx = newRequestContext(req);
+    void handle(ctx, res);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    const { port } = server.address() as AddressInfo;
+    const body = await new Promise<Buffer>((resolve, reject) => {
+      get({ host: '127.0.0.1', port, path: '/' }, (res) => {
+        const parts: Buffer[] = [];
+        res.on('data', (p: Buffer) => parts.push(p));
+        res.on('end', () => resolve(Buffer.concat(parts)));
+        res.on('error', reject);
+      }).on('error', reject);
+    });
+    return { body, ctx: ctx! };
+  } finally {
+    server.close();
+  }
+}
+
+/** Writes `chunk` with writeChunk and resolves once its write callback has run (the server's next write waits for it). */
+function writeAndSettle(ctx: RequestContext, res: ServerResponse, chunk: Buffer): Promise<void> {
+  writeChunk(ctx, res, chunk);
+  return new Promise((resolve) => res.write('', () => resolve()));
+}
+
+describe('writeChunk', () => {
+  it('releases a chunk that is the whole of its memory once written, after the client got its bytes', async () => {
+    const chunk = Buffer.alloc(64 * 1024, 'a');
+    const { body, ctx } = await serveOnce(async (ctx, res) => {
+      await writeAndSettle(ctx, res, chunk);
+      res.end();
+    });
+    expect(body.equals(Buffer.alloc(64 * 1024, 'a'))).toBe(true);
+    expect(ctx.bytesSent).toBe(64 * 1024);
+    expect(chunk.buffer.detached).toBe(true);
+  });
+
+  it('leaves views into larger memory, small chunks and empty chunks alone', async () => {
+    const shared = Buffer.alloc(128 * 1024, 'b');
+    const view = shared.subarray(100);
+    const small = Buffer.from(new ArrayBuffer(4096));
+    const empty = Buffer.from(new ArrayBuffer(0));
+    const { body, ctx } = await serveOnce(async (ctx, res) => {
+      for (const chunk of [view, small, empty]) await writeAndSettle(ctx, res, chunk);
+      res.end();
+    });
+    expect(body.length).toBe(view.length + small.length);
+    expect(ctx.bytesSent).toBe(view.length + small.length);
+    for (const chunk of [shared, small, empty]) expect(chunk.buffer.detached).toBe(false);
+  });
+});
+
+describe('streamBody', () => {
+  it('streams a body to the end and counts it', async () => {
+    const parts = Array.from({ length: 20 }, (_, i) => Buffer.alloc(32 * 1024, i));
+    const { body, ctx } = await serveOnce((ctx, res) => streamBody(ctx, Readable.from(parts), res));
+    // The parts were released once written (their length reads 0 now), so compare against fresh copies.
+    expect(body.equals(Buffer.concat(parts.map((_, i) => Buffer.alloc(32 * 1024, i))))).toBe(true);
+    expect(ctx.bytesSent).toBe(20 * 32 * 1024);
+  });
+
+  it('rejects and destroys the body when the client leaves first', async () => {
+    const server = createHttpServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const endless = new Readable({ read: () => endless.push(Buffer.alloc(64 * 1024)) });
+    const outcome = new Promise<unknown>((resolve) => {
+      server.once('request', (req, res) => {
+        streamBody(newRequestContext(req), endless, res).then(resolve, resolve);
+      });
+    });
+    get({ host: '127.0.0.1', port, path: '/' }, (res) => res.once('data', () => res.destroy())).on(
+      'error',
+      () => {},
+    );
+    const err = await outcome;
+    server.close();
+    expect(err).toBeInstanceOf(Error);
+    expect(endless.destroyed).toBe(true);
+  });
+});
+
+/** A zip large enough for hundreds of chunks and many pauses (bytes). */
+const ZIP_BYTES = 24 * 1024 * 1024;
+/** How long the slow client stalls after each piece it reads (ms), for the first STALLS pieces. */
+const STALL_MS = 2;
+const STALLS = 40;
+
+/** Downloads `path` while stalling after each of the first STALLS pieces; resolves with the sha-256 and length. */
+function slowDownload(stack: Stack, path: string): Promise<{ status: number; sha: string; length: number }> {
+  const url = new URL(stack.gateway.url);
+  const basic = Buffer.from(`${USERS.bob.name}:${USERS.bob.password}`).toString('base64');
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        host: url.hostname,
+        port: url.port,
+        path,
+        ca: stack.pki.caPem,
+        headers: { authorization: `Basic ${basic}` },
+      },
+      (res) => {
+        const hash = createHash('sha256');
+        let length = 0;
+        let stalls = 0;
+        res.on('data', (piece: Buffer) => {
+          hash.update(piece);
+          length += piece.length;
+          if (stalls++ < STALLS) {
+            res.pause();
+            void sleep(STALL_MS).then(() => res.resume());
+          }
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, sha: hash.digest('hex'), length }));
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+for (const upstream of ['athens', 'dir'] as const) {
+  describe(`a ${ZIP_BYTES / 2 ** 20} MB zip read slowly through the ${upstream} upstream`, () => {
+    let stack: Stack;
+    let expected: { sha: string; length: number };
+    const path = '/example.com/big/@v/v1.0.0.zip';
+    beforeAll(async () => {
+      stack = await startStack({ directory: 'file', upstream });
+      await writeLargeZip(stack.fixtures.root, 'example.com/big', 'v1.0.0', ZIP_BYTES);
+      const hash = createHash('sha256');
+      let length = 0;
+      for await (const piece of createReadStream(
+        join(stack.fixtures.root, 'example.com/big/@v/v1.0.0.zip'),
+      )) {
+        hash.update(piece as Buffer);
+        length += (piece as Buffer).length;
+      }
+      expected = { sha: hash.digest('hex'), length };
+    });
+    afterAll(async () => {
+      await stack?.close();
+    });
+
+    it('arrives byte for byte, three downloads at once', async () => {
+      const results = await Promise.all([0, 1, 2].map(() => slowDownload(stack, path)));
+      for (const r of results)
+        expect({ status: r.status, sha: r.sha, length: r.length }).toEqual({ status: 200, ...expected });
+      expect(expected.length).toBeGreaterThan(ZIP_BYTES - 64 * 1024);
+    });
+  });
+}
