@@ -77,9 +77,10 @@ export class VerifiedCache<V> {
 
   /** The cache key of a credential: HMAC over its parts, NUL-separated (parts cannot contain NUL). */
   keyOf(...parts: string[]): string {
-    const mac = createHmac('sha256', this.#key);
-    for (const part of parts) mac.update(part).update('\0');
-    return mac.digest('base64url');
+    // One update of the joined parts: the same bytes as one update per part and NUL, fewer native calls.
+    return createHmac('sha256', this.#key)
+      .update(`${parts.join('\0')}\0`)
+      .digest('base64url');
   }
 
   /**

@@ -5,6 +5,7 @@
  * access at a second process for almost two TTLs (test/group-change-basic.test.ts
  * shows it over HTTP with two gateway processes and Redis).
  */
+import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { SharedCache } from '../auth/verified-cache.ts';
 import { VerifiedCache } from '../auth/verified-cache.ts';
@@ -73,5 +74,13 @@ describe('a shared entry read late', () => {
     await shared.set(key, 'team-a', TTL_MS);
     expect(await a.getOrVerify(key, async () => 'none')).toBe('none');
     expect(shared.raw.get(key)).toBe(`${clock.now + TTL_MS} none`);
+  });
+});
+
+describe('VerifiedCache.keyOf', () => {
+  it('is HMAC-SHA256 over the NUL-terminated parts, so every process and version with the key agrees', () => {
+    const cache = new VerifiedCache<string>({ key: 'shared-secret', ttlMs: TTL_MS, maxEntries: 10 });
+    const expected = createHmac('sha256', 'shared-secret').update('basic\0erin\0pw\0').digest('base64url');
+    expect(cache.keyOf('basic', 'erin', 'pw')).toBe(expected);
   });
 });
