@@ -31,11 +31,12 @@ import {
   startBenchWorld,
 } from './support/contenders.ts';
 import { measureForwardingFloor } from './support/forwarding-floor.ts';
-import { timeGoModDownload } from './support/go-download.ts';
+import { type GoTarget, timeGoModDownload } from './support/go-download.ts';
+import { measureGoFloor } from './support/go-floor.ts';
 import { describeMachine, startCpuAccounting } from './support/machine.ts';
 import { keptRate, PACED_RATE, pacingIntervalMs, reachableRate, runPaced } from './support/paced.ts';
 import { cpuSeconds, pinProcesses, resetPeakRss, rssMb } from './support/processes.ts';
-import { type Row, renderTable } from './support/report.ts';
+import { median, type Row, renderTable } from './support/report.ts';
 import { type LoadResult, runLoad } from './support/wrk.ts';
 
 /** Seconds of each load round. */
@@ -62,8 +63,6 @@ const ABORT_CLEANUP_MS = 15_000;
 const PIN = process.env.BENCH_PIN === '1';
 const CPU_UNDER_TEST = '0';
 const CPU_REST = '1';
-
-const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 /** Runs `fn` with the contender alone on CPU 0 (when pinning), then returns it to the shared core. */
 async function placed<T>(c: Contender, fn: () => Promise<T>): Promise<T> {
@@ -295,7 +294,8 @@ async function measureColdAuth(world: BenchWorld): Promise<string> {
 /**
  * `go mod download` of the graph with the module cache on disk (as a
  * developer has it) and, where the machine has one, in tmpfs: there go's own
- * file writes, which swing the disk figure from run to run, drop out.
+ * file writes, which swing the disk figure from run to run, drop out. Then
+ * the floor any TLS proxy sets (bench/support/go-floor.ts); returns its lines.
  */
 async function measureGoDownloads(world: BenchWorld, contenders: readonly Contender[], scratch: string) {
   const onDisk = await roundRobin(contenders, ROUNDS, (c) =>
@@ -303,14 +303,19 @@ async function measureGoDownloads(world: BenchWorld, contenders: readonly Conten
   );
   for (const c of contenders) c.figures.goDownloadMs = median(onDisk.get(c)!.flat());
   const tmpfs = await tmpfsScratch();
-  if (tmpfs === undefined) return;
+  const once = async (target: GoTarget) =>
+    (await timeGoModDownload(world.graphRoot, tmpfs ?? scratch, target, 1))[0]!;
   try {
-    const inMemory = await roundRobin(contenders, ROUNDS, (c) =>
-      timeGoModDownload(world.graphRoot, tmpfs, c.go, 1),
-    );
-    for (const c of contenders) c.figures.goDownloadTmpfsMs = median(inMemory.get(c)!.flat());
+    if (tmpfs !== undefined) {
+      const inMemory = await roundRobin(contenders, ROUNDS, (c) =>
+        timeGoModDownload(world.graphRoot, tmpfs, c.go, 1),
+      );
+      for (const c of contenders) c.figures.goDownloadTmpfsMs = median(inMemory.get(c)!.flat());
+    }
+    const floor = await measureGoFloor(world, scratch, ROUNDS, once);
+    return [`${floor[0]} module cache ${tmpfs === undefined ? 'on disk' : 'in tmpfs'}`, ...floor.slice(1)];
   } finally {
-    await rm(tmpfs, { recursive: true, force: true });
+    if (tmpfs !== undefined) await rm(tmpfs, { recursive: true, force: true });
   }
 }
 
@@ -349,7 +354,7 @@ async function main(): Promise<number> {
     notes.push(...(await measurePaced(world, contenders)));
     notes.push(...(await measureVariants(world)));
     const cold = await measureColdAuth(world);
-    await measureGoDownloads(world, contenders, dir);
+    const goFloor = await measureGoDownloads(world, contenders, dir);
     const floor = await measureForwardingFloor({
       upstreamUrl: world.direct.url,
       pki: world.pki,
@@ -385,6 +390,7 @@ async function main(): Promise<number> {
     console.log(markdown);
     console.log(`\n${notes.join('\n')}`);
     console.log(cold);
+    console.log(`\n${goFloor.join('\n')}`);
     console.log(`\n${floor.join('\n')}\n`);
     console.log(`${await cpuUse()}; ${((performance.now() - started) / 1000).toFixed(0)} s in all`);
     console.log(

@@ -56,6 +56,8 @@ export interface BenchWorld {
   readonly slapd: Slapd;
   readonly gateway: GatewayProcess;
   readonly graphRoot: string;
+  /** The GOPROXY folder the upstream serves. */
+  readonly goproxyRoot: string;
   readonly direct: Contender;
   readonly nginx: Contender;
   readonly modgate: Contender;
@@ -137,11 +139,12 @@ export async function startBenchWorld(dir: string): Promise<BenchWorld> {
     })());
   try {
     const pki = await makeTestPki(join(dir, 'pki'));
-    await writeBenchModules(join(dir, 'goproxy'));
+    const goproxyRoot = join(dir, 'goproxy');
+    await writeBenchModules(goproxyRoot);
     const graphRoot = await writeGraphRoot(join(dir, 'graph-root'));
     const slapd = await startSlapd();
     stops.push(() => slapd.dispose());
-    const upstream = await startNginxUpstream(join(dir, 'nginx-upstream'), join(dir, 'goproxy'));
+    const upstream = await startNginxUpstream(join(dir, 'nginx-upstream'), goproxyRoot);
     stops.push(() => upstream.stop());
     const user = { name: LOAD_USER.name, password: LOAD_USER.password };
     const proxy = await startNginxBasicAuth(join(dir, 'nginx-auth'), pki, upstream.url, user);
@@ -178,6 +181,7 @@ export async function startBenchWorld(dir: string): Promise<BenchWorld> {
       slapd,
       gateway,
       graphRoot,
+      goproxyRoot,
       direct: {
         name: CONTENDER_NAMES.direct,
         url: upstream.url,

@@ -11,6 +11,7 @@
 import { fileURLToPath } from 'node:url';
 import type { TestPki } from '../../test/support/tls.ts';
 import { type BenchProcess, cpuSeconds, startProcess, waitForOutput } from './processes.ts';
+import { median } from './report.ts';
 import { runLoad } from './wrk.ts';
 
 /** How much less CPU per request a library must need to be worth switching to (issue 8: wins by more than 25 %). */
@@ -40,7 +41,7 @@ export interface FloorOptions {
   rounds: number;
 }
 
-interface Running extends BenchProcess {
+export interface Running extends BenchProcess {
   readonly url: string;
 }
 
@@ -49,10 +50,13 @@ interface Round {
   cpuUs: number;
 }
 
-const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const int = (v: number) => Math.round(v).toLocaleString('en-US');
 
-async function start(kind: Kind, options: FloorOptions): Promise<Running> {
+/** Starts one forwarder in front of `upstreamUrl`, serving the bench certificate of `pki`. */
+export async function startForwarder(
+  kind: Kind,
+  options: Pick<FloorOptions, 'upstreamUrl' | 'pki'>,
+): Promise<Running> {
   const file = fileURLToPath(new URL(`./forwarders/${FORWARDERS[kind].file}`, import.meta.url));
   const proc = startProcess(process.execPath, [
     file,
@@ -74,7 +78,7 @@ export async function measureForwardingFloor(options: FloorOptions): Promise<str
   const kinds = Object.keys(FORWARDERS) as Kind[];
   const running = new Map<Kind, Running>();
   try {
-    for (const kind of kinds) running.set(kind, await start(kind, options));
+    for (const kind of kinds) running.set(kind, await startForwarder(kind, options));
     const load = (kind: Kind, seconds: number) =>
       runLoad({
         url: running.get(kind)!.url + options.path,

@@ -5,6 +5,8 @@
  * an authenticating proxy (TLS, `auth_basic` against an htpasswd file,
  * `proxy_pass` to the upstream over a keep-alive pool). One worker each, so
  * the proxy has one core's worth of event loop, like modgate's one Node thread.
+ * Two more without authentication, for what TLS and the proxy hop alone cost
+ * (bench/support/go-floor.ts).
  */
 import { execFile } from 'node:child_process';
 import { access, mkdir, writeFile } from 'node:fs/promises';
@@ -103,24 +105,45 @@ export async function startNginxBasicAuth(
   const { stdout } = await execFileAsync('/usr/bin/openssl', ['passwd', '-apr1', user.password]);
   await mkdir(dir, { recursive: true });
   await writeFile(join(dir, 'htpasswd'), `${user.name}:${stdout.trim()}\n`, { mode: 0o600 });
+  const auth = `auth_basic "modgate-bench";
+    auth_basic_user_file ${join(dir, 'htpasswd')};`;
+  return startTlsProxy(dir, pki, upstreamUrl, auth);
+}
+
+/** nginx with TLS and `proxy_pass` to `upstreamUrl`, no authentication: what the proxy hop alone costs. */
+export function startNginxTlsProxy(dir: string, pki: TestPki, upstreamUrl: string): Promise<Nginx> {
+  return startTlsProxy(dir, pki, upstreamUrl, '');
+}
+
+/** nginx serving the GOPROXY folder `root` over TLS, no authentication: what TLS alone costs. */
+export async function startNginxTlsStatic(dir: string, pki: TestPki, root: string): Promise<Nginx> {
   const port = await freePort();
-  const server = `  upstream goproxy {
+  return start(dir, tlsServer(port, pki, `root ${root};`), `https://${LOOPBACK_V4}:${port}`);
+}
+
+async function startTlsProxy(dir: string, pki: TestPki, upstreamUrl: string, auth: string): Promise<Nginx> {
+  const port = await freePort();
+  const upstream = `  upstream goproxy {
     server ${new URL(upstreamUrl).host};
     keepalive ${UPSTREAM_KEEPALIVE};
-  }
-  server {
-    listen ${LOOPBACK_V4}:${port} ssl;
-    ssl_certificate ${pki.certPath};
-    ssl_certificate_key ${pki.keyPath};
-    ssl_session_cache shared:bench:1m;
-    auth_basic "modgate-bench";
-    auth_basic_user_file ${join(dir, 'htpasswd')};
+  }`;
+  const proxy = `${auth}
     location / {
       proxy_pass http://goproxy;
       proxy_http_version 1.1;
       proxy_set_header Connection "";
       proxy_set_header Authorization "";
-    }
+    }`;
+  return start(dir, `${upstream}\n${tlsServer(port, pki, proxy)}`, `https://${LOOPBACK_V4}:${port}`);
+}
+
+/** A TLS server block on a loopback port with the bench certificate, around `inner`. */
+function tlsServer(port: number, pki: TestPki, inner: string): string {
+  return `  server {
+    listen ${LOOPBACK_V4}:${port} ssl;
+    ssl_certificate ${pki.certPath};
+    ssl_certificate_key ${pki.keyPath};
+    ssl_session_cache shared:bench:1m;
+    ${inner}
   }`;
-  return start(dir, server, `https://${LOOPBACK_V4}:${port}`);
 }

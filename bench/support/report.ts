@@ -182,3 +182,6 @@ export function renderTable(
   out.push(line(['target (issue 8)', ...targetCells]));
   return { markdown: out.join('\n'), missed };
 }
+
+/** The median of `xs` (the upper one of an even count). */
+export const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
