@@ -9,7 +9,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { createServer as createHttpServer, get, type ServerResponse } from 'node:http';
-import { request } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -19,6 +18,7 @@ import { newRequestContext, type RequestContext } from '../gateway/context.ts';
 import { writeLargeZip } from '../gateway/goproxy-folder.ts';
 import { streamBody, writeChunk } from '../gateway/upstreams/body-chunks.ts';
 import { USERS } from './support/directory-fixture.ts';
+import { startGet } from './support/https-client.ts';
 import { type Stack, startStack } from './support/stack.ts';
 
 /** One throwaway loopback server whose handler gets the response; resolves with what the client read. */
@@ -118,35 +118,24 @@ const STALLS = 40;
 
 /** Downloads `path` while stalling after each of the first STALLS pieces; resolves with the sha-256 and length. */
 function slowDownload(stack: Stack, path: string): Promise<{ status: number; sha: string; length: number }> {
-  const url = new URL(stack.gateway.url);
-  const basic = Buffer.from(`${USERS.bob.name}:${USERS.bob.password}`).toString('base64');
   return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        host: url.hostname,
-        port: url.port,
-        path,
-        ca: stack.pki.caPem,
-        headers: { authorization: `Basic ${basic}` },
-      },
-      (res) => {
-        const hash = createHash('sha256');
-        let length = 0;
-        let stalls = 0;
-        res.on('data', (piece: Buffer) => {
-          hash.update(piece);
-          length += piece.length;
-          if (stalls++ < STALLS) {
-            res.pause();
-            void sleep(STALL_MS).then(() => res.resume());
-          }
-        });
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, sha: hash.digest('hex'), length }));
-        res.on('error', reject);
-      },
-    );
+    const basic: [string, string] = [USERS.bob.name, USERS.bob.password];
+    const req = startGet(stack.gateway.url, path, { ca: stack.pki.caPem, basic }, (res) => {
+      const hash = createHash('sha256');
+      let length = 0;
+      let stalls = 0;
+      res.on('data', (piece: Buffer) => {
+        hash.update(piece);
+        length += piece.length;
+        if (stalls++ < STALLS) {
+          res.pause();
+          void sleep(STALL_MS).then(() => res.resume());
+        }
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, sha: hash.digest('hex'), length }));
+      res.on('error', reject);
+    });
     req.on('error', reject);
-    req.end();
   });
 }
 

@@ -4,12 +4,11 @@
  * otherwise wait for a socket that is never given back (the bench saw this
  * as 30 s upstream timeouts and an open breaker after wrk's rounds ended).
  */
-import { request } from 'node:https';
 import { connect } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeLargeZip } from '../gateway/goproxy-folder.ts';
 import { USERS } from './support/directory-fixture.ts';
-import { httpsGet } from './support/https-client.ts';
+import { httpsGet, startGet } from './support/https-client.ts';
 import { sleep } from './support/redis.ts';
 import { type Stack, startStack } from './support/stack.ts';
 
@@ -55,18 +54,11 @@ const get = () =>
 
 /** Starts a zip download and leaves after the first body bytes; resolves with their count. */
 function leaveMidBody(path: string): Promise<number> {
-  const url = new URL(stack.gateway.url);
-  const basic = Buffer.from(`${USERS.bob.name}:${USERS.bob.password}`).toString('base64');
   return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        host: url.hostname,
-        port: url.port,
-        path,
-        ca: stack.pki.caPem,
-        agent: false,
-        headers: { authorization: `Basic ${basic}` },
-      },
+    const req = startGet(
+      stack.gateway.url,
+      path,
+      { ca: stack.pki.caPem, basic: [USERS.bob.name, USERS.bob.password] },
       (res) =>
         res.once('data', (chunk: Buffer) => {
           req.destroy();
@@ -74,7 +66,6 @@ function leaveMidBody(path: string): Promise<number> {
         }),
     );
     req.once('error', (err) => (req.destroyed ? undefined : reject(err)));
-    req.end();
   });
 }
 

@@ -1,3 +1,4 @@
+import type { ClientRequest, IncomingMessage } from 'node:http';
 import { request } from 'node:https';
 
 /** What a test saw of one response. */
@@ -67,4 +68,25 @@ export function httpsGet(
     req.on('error', reject);
     req.end();
   });
+}
+
+/**
+ * Starts a GET of `path` at the gateway as `basic` (name, password), trusting
+ * the test CA, on a connection of its own; the caller reads the response as
+ * it likes (slowly, partly) and ends or destroys the request.
+ */
+export function startGet(
+  baseUrl: string,
+  path: string,
+  options: { ca: string; basic: [string, string] },
+  onResponse: (res: IncomingMessage) => void,
+): ClientRequest {
+  const url = new URL(baseUrl);
+  const authorization = `Basic ${Buffer.from(options.basic.join(':')).toString('base64')}`;
+  const req = request(
+    { host: url.hostname, port: url.port, path, ca: options.ca, agent: false, headers: { authorization } },
+    onResponse,
+  );
+  req.end();
+  return req;
 }
