@@ -9,6 +9,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { createServer as createHttpServer, get, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -18,6 +19,7 @@ import { newRequestContext, type RequestContext } from '../gateway/context.ts';
 import { writeLargeZip } from '../gateway/goproxy-folder.ts';
 import { streamBody, writeChunk } from '../gateway/upstreams/body-chunks.ts';
 import { USERS } from './support/directory-fixture.ts';
+import { startTestGateway, type TestGateway } from './support/gateway.ts';
 import { startGet } from './support/https-client.ts';
 import { type Stack, startStack } from './support/stack.ts';
 
@@ -117,10 +119,13 @@ const STALL_MS = 2;
 const STALLS = 40;
 
 /** Downloads `path` while stalling after each of the first STALLS pieces; resolves with the sha-256 and length. */
-function slowDownload(stack: Stack, path: string): Promise<{ status: number; sha: string; length: number }> {
+function slowDownload(
+  gateway: { url: string; ca: string },
+  path: string,
+): Promise<{ status: number; sha: string; length: number }> {
   return new Promise((resolve, reject) => {
     const basic: [string, string] = [USERS.bob.name, USERS.bob.password];
-    const req = startGet(stack.gateway.url, path, { ca: stack.pki.caPem, basic }, (res) => {
+    const req = startGet(gateway.url, path, { ca: gateway.ca, basic }, (res) => {
       const hash = createHash('sha256');
       let length = 0;
       let stalls = 0;
@@ -162,10 +167,54 @@ for (const upstream of ['athens', 'dir'] as const) {
     });
 
     it('arrives byte for byte, three downloads at once', async () => {
-      const results = await Promise.all([0, 1, 2].map(() => slowDownload(stack, path)));
+      const results = await Promise.all(
+        [0, 1, 2].map(() => slowDownload({ url: stack.gateway.url, ca: stack.pki.caPem }, path)),
+      );
       for (const r of results)
         expect({ status: r.status, sha: r.sha, length: r.length }).toEqual({ status: 200, ...expected });
       expect(expected.length).toBeGreaterThan(ZIP_BYTES - 64 * 1024);
     });
   });
 }
+
+describe(`a ${ZIP_BYTES / 2 ** 20} MB zip read slowly from an upstream over TLS`, () => {
+  // Over TLS the body arrives as 16 KB pieces (one per TLS record) or joins of several, each its own memory.
+  const body = Buffer.alloc(ZIP_BYTES);
+  for (let i = 0; i < body.length; i += 4) body.writeUInt32LE(i, i);
+  let stack: Stack;
+  let upstream: HttpsServer;
+  let gateway: TestGateway;
+  beforeAll(async () => {
+    stack = await startStack({ directory: 'file', upstream: 'dir' });
+    upstream = createHttpsServer({ cert: stack.pki.certPem, key: stack.pki.keyPem }, (_req, res) => {
+      res
+        .writeHead(200, { 'content-type': 'application/zip', 'content-length': String(body.length) })
+        .end(body);
+    });
+    await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+    const url = `https://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
+    gateway = await startTestGateway(join(stack.dir, 'tls-upstream'), stack.pki, {
+      directory: { file: { path: join(stack.dir, 'users.yaml') } },
+      upstreams: { tls: { kind: 'athens', url, ca: `file:${stack.pki.caCertPath}` } },
+      default_upstream: 'tls',
+      policy: { path: stack.policyPath },
+    });
+  });
+  afterAll(async () => {
+    await gateway?.close(1_000);
+    upstream?.close();
+    await stack?.close();
+  });
+
+  it('arrives byte for byte, three downloads at once', async () => {
+    const expected = {
+      status: 200,
+      sha: createHash('sha256').update(body).digest('hex'),
+      length: body.length,
+    };
+    const downloads = [0, 1, 2].map(() =>
+      slowDownload({ url: gateway.url, ca: stack.pki.caPem }, '/example.com/big/@v/v1.0.0.zip'),
+    );
+    for (const r of await Promise.all(downloads)) expect(r).toEqual(expected);
+  });
+});
