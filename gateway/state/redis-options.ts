@@ -143,6 +143,9 @@ export function createRedisClient(options: RedisStoreOptions, role: ClientRole):
     retryStrategy: reconnectDelay,
     // A replica answers writes with READONLY after a failover it has not seen yet: reconnect to the master.
     reconnectOnError: (err) => err.message.startsWith('READONLY'),
+    // Commands issued in the same event-loop turn (many requests' lockout, rate and slot calls under
+    // load) go out as one write: 8–15 % less gateway CPU per request with `state: redis` (BENCHMARKS.md).
+    enableAutoPipelining: true,
   };
   switch (topology.kind) {
     case 'standalone':
