@@ -1,4 +1,10 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=8
+// --max-semi-space-size=8: V8 grows the young generation to 64 MB per semi-space under
+// load, and with one that large it keeps starting major GCs back to back
+// while bodies stream (its marking limit is the old generation's headroom
+// against the young generation's size): 8 MB stops that (BENCHMARKS.md,
+// bench/stream). The flag only works at launch: keep it in package.json
+// "start" and the Dockerfile too (test/launch-flags.test.ts).
 import { isModgateError } from '../core/errors.ts';
 import { CHECK_CONFIG_USAGE, checkConfigCommand } from './commands/check-config.ts';
 import { DOCTOR_USAGE, doctorCommand } from './commands/doctor.ts';

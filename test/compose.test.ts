@@ -20,6 +20,7 @@ import { parse } from 'yaml';
 import { LdapDirectory, type LdapDirectoryOptions } from '../auth/ldap-directory.ts';
 import { healthcheck } from '../deploy/image/healthcheck.ts';
 import { checkLdap } from '../gateway/checks/ldap.ts';
+import { gatewayNodeFlags } from './support/node-flags.ts';
 import { freePort } from './support/ports.ts';
 import { makeTestPki, type TestPki } from './support/tls.ts';
 
@@ -225,9 +226,9 @@ describe('the image', () => {
     expect(dockerfile).toMatch(/useradd --system --uid 10001/);
   });
 
-  it('has a health check, and runs serve', () => {
+  it('has a health check, and runs serve with the flags of bin/modgate.ts', async () => {
     expect(dockerfile).toMatch(/^HEALTHCHECK /m);
-    expect(instruction('ENTRYPOINT')).toEqual(['node', 'bin/modgate.ts']);
+    expect(instruction('ENTRYPOINT')).toEqual(['node', ...(await gatewayNodeFlags()), 'bin/modgate.ts']);
     expect(instruction('CMD')).toEqual(['serve', '--config', '/etc/modgate/conf/gateway.yaml']);
     expect(dockerfile).toMatch(/npm ci --omit=dev/);
   });

@@ -9,6 +9,7 @@
  * and, steadier on a shared machine, each server's CPU time per request.
  */
 import { fileURLToPath } from 'node:url';
+import { gatewayNodeFlags } from '../../test/support/node-flags.ts';
 import type { TestPki } from '../../test/support/tls.ts';
 import { type BenchProcess, cpuSeconds, startProcess, waitForOutput } from './processes.ts';
 import { median } from './report.ts';
@@ -58,7 +59,10 @@ export async function startForwarder(
   options: Pick<FloorOptions, 'upstreamUrl' | 'pki'>,
 ): Promise<Running> {
   const file = fileURLToPath(new URL(`./forwarders/${FORWARDERS[kind].file}`, import.meta.url));
+  // The gateway's own Node flags, so that the floor runs with its GC settings.
+  const flags = await gatewayNodeFlags();
   const proc = startProcess(process.execPath, [
+    ...flags,
     file,
     options.upstreamUrl,
     options.pki.certPath,
@@ -111,7 +115,7 @@ function report(rounds: ReadonlyMap<Kind, Round[]>, options: FloorOptions): stri
   const base = fig('httpProxy3');
   const lines = [
     `Forwarding floor: .info at ${options.connections} connections through minimal HTTPS forwarders ` +
-      `(no auth, policy or audit; keep-alive pool of 64 to the same nginx upstream), ` +
+      `(no auth, policy or audit; keep-alive pool of 64 to the same nginx upstream; the gateway's Node flags), ` +
       `median of ${options.rounds} rounds of ${options.seconds} s alternating them:`,
   ];
   for (const kind of Object.keys(FORWARDERS) as Kind[]) {
