@@ -43,34 +43,46 @@ export async function describeMachine(): Promise<string> {
   ].join('\n');
 }
 
-/** CPU time the whole machine has spent on processes and the kernel (s): all but idle, iowait and steal. */
-async function machineBusySeconds(): Promise<number> {
-  const [user, nice, system, , , irq, softirq] = (await readFile('/proc/stat', 'utf8'))
+/**
+ * CPU time of the whole machine so far (s), from /proc/stat: `busy` on
+ * processes and the kernel (all but idle, iowait and steal), and `steal`, the
+ * time the hypervisor gave this VM's virtual CPUs to someone else.
+ */
+async function machineSeconds(): Promise<{ busy: number; steal: number }> {
+  const [user, nice, system, , , irq, softirq, steal] = (await readFile('/proc/stat', 'utf8'))
     .split('\n')[0]!
     .trim()
     .split(/\s+/)
     .slice(1)
     .map(Number);
   // Interrupt ticks count too: the kernel charges them to whichever process was running.
-  return (user! + nice! + system! + irq! + softirq!) / TICKS_PER_S;
+  return {
+    busy: (user! + nice! + system! + irq! + softirq!) / TICKS_PER_S,
+    steal: (steal ?? 0) / TICKS_PER_S,
+  };
 }
 
 /**
  * Starts counting CPU time: the returned function tells how much the whole
  * machine used since, how much this process and its children used (children
  * count once they have exited and been reaped: call it after stopping them),
- * and so how much other processes took from the run.
+ * and so how much other processes took from the run, and how much the
+ * hypervisor took from the VM (steal: figures of a run with much of it are
+ * disturbed however quiet the machine looked from inside).
  */
 export async function startCpuAccounting(): Promise<() => Promise<string>> {
   const t0 = performance.now();
-  const [busy0, own0] = await Promise.all([machineBusySeconds(), cpuSeconds('self', true)]);
+  const [m0, own0] = await Promise.all([machineSeconds(), cpuSeconds('self', true)]);
   return async () => {
-    const [busy, own] = await Promise.all([machineBusySeconds(), cpuSeconds('self', true)]);
+    const [m, own] = await Promise.all([machineSeconds(), cpuSeconds('self', true)]);
     const capacity = ((performance.now() - t0) / 1000) * cpus().length;
-    const other = Math.max(0, busy - busy0 - (own - own0));
+    const other = Math.max(0, m.busy - m0.busy - (own - own0));
+    const steal = m.steal - m0.steal;
+    const share = (s: number) => `${((100 * s) / capacity).toFixed(0)}%`;
     return (
       `CPU: the bench's processes used ${(own - own0).toFixed(0)} CPU-s, other processes on the machine ` +
-      `${other.toFixed(0)} CPU-s (${((100 * other) / capacity).toFixed(0)}% of the ${capacity.toFixed(0)} available)`
+      `${other.toFixed(0)} CPU-s (${share(other)} of the ${capacity.toFixed(0)} available), the hypervisor ` +
+      `(steal) ${steal.toFixed(0)} CPU-s (${share(steal)})`
     );
   };
 }
