@@ -2,7 +2,12 @@ import type { ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { RequestContext } from '../context.ts';
 
-/** Chunks smaller than this are left to the GC (Buffer's shared 8 KiB pool lives below it). */
+/**
+ * Chunks smaller than this are left to the GC. Below it live Buffer's shared
+ * 8 KiB pool and the zero-length body spans llhttp hands undici over a shared
+ * empty buffer, which undici parses again later: detaching that crashed the
+ * next parse (test/body-chunks.test.ts fails with this at 0).
+ */
 const RELEASE_MIN_BYTES = 8 * 1024;
 
 /**
