@@ -312,8 +312,7 @@ async function measureGoDownloads(world: BenchWorld, contenders: readonly Conten
       );
       for (const c of contenders) c.figures.goDownloadTmpfsMs = median(inMemory.get(c)!.flat());
     }
-    const floor = await measureGoFloor(world, scratch, ROUNDS, once);
-    return [`${floor[0]} module cache ${tmpfs === undefined ? 'on disk' : 'in tmpfs'}`, ...floor.slice(1)];
+    return await measureGoFloor(world, scratch, ROUNDS, once, tmpfs === undefined ? 'on disk' : 'in tmpfs');
   } finally {
     if (tmpfs !== undefined) await rm(tmpfs, { recursive: true, force: true });
   }

@@ -21,7 +21,7 @@ import { type GoEnv, runGo } from './support/go.ts';
 import { httpsGet } from './support/https-client.ts';
 import { CLIENTS, type TestIdp } from './support/oidc-provider.ts';
 import { type SsoStack, startSsoStack } from './support/sso-stack.ts';
-import type { Stack } from './support/stack.ts';
+import { PRIVATE_CORP_POLICY, type Stack } from './support/stack.ts';
 
 /** Where the test leaves its screenshot (git-ignored). */
 const ARTIFACTS = new URL('../test-artifacts/', import.meta.url).pathname;
@@ -29,14 +29,7 @@ const SESSION_KEY = 'web-login-test-session-key-0123456789abcdef';
 /** The directory lookup cache's TTL in this test (ms). */
 const LOOKUP_CACHE_MS = 500;
 const PRIVATE_MODULE = 'corp.example/team-a/secret@v0.1.0';
-const POLICY = `default: allow
-rules: []
-routes:
-  - name: corp
-    modules: ["corp.example/*"]
-    upstream: athens
-    private: true
-  - name: public
+const POLICY = `${PRIVATE_CORP_POLICY}  - name: public
     modules: ["example.com"]
     upstream: athens
 `;

@@ -42,7 +42,7 @@ export interface FloorOptions {
   rounds: number;
 }
 
-export interface Running extends BenchProcess {
+interface Running extends BenchProcess {
   readonly url: string;
 }
 

@@ -31,6 +31,8 @@ export async function measureGoFloor(
   dir: string,
   rounds: number,
   timeOnce: (target: GoTarget) => Promise<number>,
+  /** Where `timeOnce` keeps the module cache, for the report: "in tmpfs" or "on disk". */
+  cache: string,
 ): Promise<string[]> {
   const started: BenchProcess[] = [];
   try {
@@ -55,7 +57,7 @@ export async function measureGoFloor(
     }
     const direct = median(times.get(references[0]!)!);
     return [
-      `go mod download through references without authentication (median of ${rounds} alternating runs, ratios to direct),`,
+      `go mod download through references without authentication (median of ${rounds} alternating runs, ratios to direct), module cache ${cache}`,
       ...references.map((r) => {
         const ms = median(times.get(r)!);
         return `  ${r.name}: ${(ms / 1000).toFixed(2)} s, ${(ms / direct).toFixed(2)}×`;
