@@ -22,8 +22,8 @@ import {
 } from '../gateway/checks/go-env.ts';
 import { parseNetrc } from '../gateway/checks/netrc.ts';
 import { USERS } from './support/directory-fixture.ts';
-import { GO_BINARY, type GoEnv, writeNetrc } from './support/go.ts';
-import { type Stack, startStack } from './support/stack.ts';
+import { CLIENT_GOS, GO, type GoBinary, type GoEnv, matchesNetrcPort, writeNetrc } from './support/go.ts';
+import { netrcMachines, type Stack, startStack } from './support/stack.ts';
 
 const execFileAsync = promisify(execFile);
 
@@ -65,6 +65,14 @@ async function doctor(
   setupResult: { env: Record<string, string | undefined>; goEnv: GoEnv },
   ...argv: string[]
 ): Promise<{ code: number; out: string; lines: string[] }> {
+  return doctorWith(GO, setupResult, ...argv);
+}
+
+async function doctorWith(
+  go: GoBinary,
+  setupResult: { env: Record<string, string | undefined>; goEnv: GoEnv },
+  ...argv: string[]
+): Promise<{ code: number; out: string; lines: string[] }> {
   let out = '';
   const code = await doctorCommand(
     argv,
@@ -76,7 +84,7 @@ async function doctor(
         out += t;
       },
     },
-    { env: setupResult.env, homeDir: setupResult.goEnv.home, goBinary: GO_BINARY },
+    { env: setupResult.env, homeDir: setupResult.goEnv.home, goBinary: go.path },
   );
   return { code, out, lines: out.split('\n').filter(Boolean) };
 }
@@ -88,25 +96,30 @@ function lineOf(out: string, prefix: string): string {
 }
 
 describe('doctor on a good setup', () => {
-  it('prints one ok line per check and exits 0', async () => {
-    const s = await setup();
-    const url = stack.gateway.url;
-    const { code, lines } = await doctor(s, '--private', PRIVATE, '--module', 'example.com/hello');
-    expect(lines).toEqual([
-      `ok   go: go1.19.8 (${GO_BINARY}); it matches netrc machines on the host name without port`,
-      `ok   GOPROXY: GOPROXY=${url}: modgate first`,
-      `ok   private modules: GONOSUMDB=${PRIVATE} covers ${PRIVATE}; GONOPROXY leaves them to modgate`,
-      `ok   netrc: ${s.goEnv.netrc}: machine 127.0.0.1 login alice (go1.19.8 looks up "machine 127.0.0.1")`,
-      expect.stringMatching(
-        new RegExp(
-          `^ok {3}tls ${url}: 127\\.0\\.0\\.1:\\d+ certificate issued by "CN=modgate test CA", valid until \\d{4}-\\d\\d-\\d\\d, trusted through SSL_CERT_FILE=${stack.pki.caCertPath}$`,
+  it.each(CLIENT_GOS.map((go) => [go.version, go] as const))(
+    'with %s: prints one ok line per check and exits 0',
+    async (_v, go) => {
+      const s = await setup();
+      const url = stack.gateway.url;
+      const machine = matchesNetrcPort(go) ? new URL(url).host : '127.0.0.1';
+      const matching = matchesNetrcPort(go) ? 'on host:port' : 'on the host name without port';
+      const { code, lines } = await doctorWith(go, s, '--private', PRIVATE, '--module', 'example.com/hello');
+      expect(lines).toEqual([
+        `ok   go: ${go.version} (${go.path}); it matches netrc machines ${matching}`,
+        `ok   GOPROXY: GOPROXY=${url}: modgate first`,
+        `ok   private modules: GONOSUMDB=${PRIVATE} covers ${PRIVATE}; GONOPROXY leaves them to modgate`,
+        `ok   netrc: ${s.goEnv.netrc}: machine ${machine} login alice (${go.version} looks up "machine ${machine}")`,
+        expect.stringMatching(
+          new RegExp(
+            `^ok {3}tls ${url}: 127\\.0\\.0\\.1:\\d+ certificate issued by "CN=modgate test CA", valid until \\d{4}-\\d\\d-\\d\\d, trusted through SSL_CERT_FILE=${stack.pki.caCertPath}$`,
+          ),
         ),
-      ),
-      `ok   probe ${url}/example.com/hello/@v/list: authenticated as alice; example.com/hello lists 3 versions`,
-      'doctor: all good',
-    ]);
-    expect(code).toBe(0);
-  });
+        `ok   probe ${url}/example.com/hello/@v/list: authenticated as alice; example.com/hello lists 3 versions`,
+        'doctor: all good',
+      ]);
+      expect(code).toBe(0);
+    },
+  );
 
   it('takes the URL from GOPROXY, the private patterns from --policy, and probes any module', async () => {
     const s = await setup();
@@ -176,18 +189,22 @@ describe('doctor reports each problem with its fix', () => {
     expect(code).toBe(1);
   });
 
-  it('a netrc entry in the host:port form, which go 1.19 does not look up', async () => {
-    const port = new URL(stack.gateway.url).port;
-    const s = await setup(async (_env, goEnv) => {
-      await writeNetrc(goEnv.netrc, [{ machine: `127.0.0.1:${port}`, ...alice }]);
-    });
-    const { code, out } = await doctor(s);
-    expect(lineOf(out, 'FAIL netrc')).toBe(
-      `FAIL netrc: ${s.goEnv.netrc} has "machine 127.0.0.1:${port}", but go1.19.8 looks up "machine 127.0.0.1"` +
-        ` — fix: printf '%s\\n' 'machine 127.0.0.1 login alice password <password>' >> ${s.goEnv.netrc} && chmod 600 ${s.goEnv.netrc}`,
-    );
-    expect(code).toBe(1);
-  });
+  it.each(CLIENT_GOS.map((go) => [go.version, go] as const))(
+    'with %s: a netrc entry only in the form the other go generation looks up',
+    async (_v, go) => {
+      const { host, hostname } = new URL(stack.gateway.url);
+      const [wrong, wanted] = matchesNetrcPort(go) ? [hostname, host] : [host, hostname];
+      const s = await setup(async (_env, goEnv) => {
+        await writeNetrc(goEnv.netrc, [{ machine: wrong, ...alice }]);
+      });
+      const { code, out } = await doctorWith(go, s);
+      expect(lineOf(out, 'FAIL netrc')).toBe(
+        `FAIL netrc: ${s.goEnv.netrc} has "machine ${wrong}", but ${go.version} looks up "machine ${wanted}"` +
+          ` — fix: printf '%s\\n' 'machine ${wanted} login alice password <password>' >> ${s.goEnv.netrc} && chmod 600 ${s.goEnv.netrc}`,
+      );
+      expect(code).toBe(1);
+    },
+  );
 
   it('a CA this machine does not trust', async () => {
     const s = await setup((env) => {
@@ -214,14 +231,20 @@ describe('doctor reports each problem with its fix', () => {
 
   it('a wrong password', async () => {
     const s = await setup(async (_env, goEnv) => {
-      await writeNetrc(goEnv.netrc, [
-        { machine: '127.0.0.1', login: 'alice', password: 'not-alices-password' },
-      ]);
+      await writeNetrc(
+        goEnv.netrc,
+        netrcMachines(stack.gateway.url, 'both').map((machine) => ({
+          machine,
+          login: 'alice',
+          password: 'not-alices-password',
+        })),
+      );
     });
     const { code, out } = await doctor(s);
+    const machine = matchesNetrcPort(GO) ? new URL(stack.gateway.url).host : '127.0.0.1';
     expect(lineOf(out, 'FAIL probe')).toBe(
-      `FAIL probe ${stack.gateway.url}/golang.org/x/mod/@v/list: modgate refused the credentials of ${s.goEnv.netrc} (machine 127.0.0.1) (401): "modgate: invalid username or password"` +
-        ` — fix: put your current password for alice in ${s.goEnv.netrc} (machine 127.0.0.1)`,
+      `FAIL probe ${stack.gateway.url}/golang.org/x/mod/@v/list: modgate refused the credentials of ${s.goEnv.netrc} (machine ${machine}) (401): "modgate: invalid username or password"` +
+        ` — fix: put your current password for alice in ${s.goEnv.netrc} (machine ${machine})`,
     );
     expect(out).not.toContain('not-alices-password');
     expect(code).toBe(1);
@@ -229,9 +252,14 @@ describe('doctor reports each problem with its fix', () => {
 
   it('a disabled account', async () => {
     const s = await setup(async (_env, goEnv) => {
-      await writeNetrc(goEnv.netrc, [
-        { machine: '127.0.0.1', login: 'carol', password: USERS.carol.password },
-      ]);
+      await writeNetrc(
+        goEnv.netrc,
+        netrcMachines(stack.gateway.url, 'both').map((machine) => ({
+          machine,
+          login: 'carol',
+          password: USERS.carol.password,
+        })),
+      );
     });
     const { code, out } = await doctor(s);
     expect(lineOf(out, 'FAIL probe')).toContain('modgate answered 403: "modgate: user account is disabled"');

@@ -1,15 +1,16 @@
 /**
- * Runs the real go command (Debian golang-go, 1.19) in an isolated
- * environment: its own HOME, GOPATH, module cache, build cache and netrc, so a
- * test sees exactly what the go command fetched and sent, and nothing of the
- * developer's machine leaks in.
+ * Runs the real go command (the machine's current go by default, or the
+ * generation a test names, see go-binaries.ts) in an isolated environment: its
+ * own HOME, GOPATH, module cache, build cache and netrc, so a test sees exactly
+ * what the go command fetched and sent, and nothing of the developer's machine
+ * leaks in.
  */
 import { spawn } from 'node:child_process';
 import { chmod, mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
+import { GO, type GoBinary, noteGoRun } from './go-binaries.ts';
 
-/** The go binary the tests use. */
-export const GO_BINARY = '/usr/bin/go';
+export { CLIENT_GOS, GO, type GoBinary, LEGACY_GO, matchesNetrcPort } from './go-binaries.ts';
 
 /** Default upper bound for one go invocation (milliseconds). */
 export const GO_TIMEOUT_MS = 30_000;
@@ -40,8 +41,9 @@ export interface GoEnv {
 /**
  * Creates the directories under `dir` and returns the environment for the go
  * command. Only PATH (and TMPDIR) are taken from this process; every other GO*
- * variable is set here or absent (GONOSUMDB, GOPRIVATE, GONOPROXY, GOINSECURE).
- * go 1.19 reads `NETRC` as the netrc path.
+ * variable is set here or absent (GONOSUMDB, GOPRIVATE, GONOPROXY, GOINSECURE,
+ * GOAUTH: go ≥1.24 then reads the netrc). Every go generation reads `NETRC` as
+ * the netrc path.
  */
 export async function makeGoEnv(dir: string, options: GoEnvOptions): Promise<GoEnv> {
   const home = join(dir, 'home');
@@ -76,6 +78,8 @@ export interface RunGoOptions {
   cwd: string;
   /** Kill the go command after this long (milliseconds); default {@link GO_TIMEOUT_MS}. */
   timeoutMs?: number;
+  /** Which go runs; default {@link GO}, the machine's current one. */
+  go?: GoBinary;
 }
 
 /** Outcome of one go invocation; `code` is -1 when it was killed. */
@@ -89,8 +93,10 @@ export interface GoResult {
 /** Runs `go <args>`; resolves on exit or timeout, never rejects for a non-zero exit. */
 export function runGo(args: string[], options: RunGoOptions): Promise<GoResult> {
   const timeoutMs = options.timeoutMs ?? GO_TIMEOUT_MS;
+  const go = options.go ?? GO;
+  noteGoRun(go);
   return new Promise((resolve, reject) => {
-    const child = spawn(GO_BINARY, args, {
+    const child = spawn(go.path, args, {
       cwd: options.cwd,
       env: options.env,
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -64,9 +64,24 @@ export interface Stack {
   readonly policyPath: string;
   /** Every secret the stack and its tests use, for leak checks. */
   readonly secrets: string[];
-  /** A fresh, isolated go environment pointed at the gateway, with a netrc for `user` (or none). */
-  goEnv(name: string, user?: { login: string; password: string }): Promise<GoEnv>;
+  /**
+   * A fresh, isolated go environment pointed at the gateway, with a netrc for
+   * `user` (or none): by default both lines the README asks for, `machine
+   * 127.0.0.1` (go ≤1.23) and `machine 127.0.0.1:<port>` (go ≥1.24).
+   */
+  goEnv(name: string, user?: { login: string; password: string }, netrc?: NetrcForm): Promise<GoEnv>;
   close(): Promise<void>;
+}
+
+/** Which netrc lines {@link Stack.goEnv} writes: host only, host:port only, or both. */
+export type NetrcForm = 'host' | 'host:port' | 'both';
+
+/** The netrc `machine` names of `url` in the given form. */
+export function netrcMachines(url: string, form: NetrcForm): string[] {
+  const { hostname, host } = new URL(url);
+  if (form === 'host') return [hostname];
+  if (form === 'host:port') return [host];
+  return host === hostname ? [hostname] : [hostname, host];
 }
 
 export async function startStack(options: StackOptions): Promise<Stack> {
@@ -138,12 +153,16 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     gateway,
     policyPath,
     secrets,
-    async goEnv(name, user) {
+    async goEnv(name, user, netrc = 'both') {
       const env = await makeGoEnv(join(dir, 'go', name), {
         goproxy: gateway.url,
         caCertPath: pki.caCertPath,
       });
-      if (user) await writeNetrc(env.netrc, [{ machine: '127.0.0.1', ...user }]);
+      if (user)
+        await writeNetrc(
+          env.netrc,
+          netrcMachines(gateway.url, netrc).map((machine) => ({ machine, ...user })),
+        );
       return env;
     },
     async close() {

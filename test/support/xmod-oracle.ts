@@ -8,7 +8,7 @@ import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GO_BINARY } from './go.ts';
+import { GO, LEGACY_GO } from './go.ts';
 
 /** Where Debian installs the Go sources of golang.org/x/mod (a GOPATH root). */
 export const XMOD_GOPATH = '/usr/share/gocode';
@@ -82,7 +82,8 @@ async function buildOracle(dir: string): Promise<string> {
     GOTOOLCHAIN: 'local',
     CGO_ENABLED: '0',
   };
-  const child = spawn(GO_BINARY, ['build', '-o', binary, 'xmodoracle'], {
+  // Debian's x/mod sources are built by Debian's go, its pair, when the machine has it.
+  const child = spawn((LEGACY_GO ?? GO).path, ['build', '-o', binary, 'xmodoracle'], {
     cwd: dir,
     env,
     timeout: BUILD_TIMEOUT_MS,
