@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite drives for real, when missing:
-# slapd + ldap-utils (LDAP), golang-go + golang-golang-x-mod-dev (the go command
-# and x/mod for differential tests), redis-server, openssl, docker-compose (only
+# slapd + ldap-utils (LDAP), golang-go + golang-golang-x-mod-dev (Debian's go
+# 1.19, the old generation the client-compatibility tests drive beside the
+# machine's current go at /usr/local/go, and x/mod for differential tests; on a
+# machine with no go at all it is the only go, and the suite says so), redis-server, openssl, docker-compose (only
 # `docker-compose config`, to validate docker-compose.yml), chromium (the
 # browser-login test drives it through playwright-core). Non-interactive;
 # safe to run again. Needs root (or sudo) only when something is missing.

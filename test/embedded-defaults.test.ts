@@ -49,15 +49,19 @@ describe('modgate serve on embedded defaults', () => {
 
   it('prints lines that make go mod download work as pasted', async () => {
     const value = (name: string) => banner.match(new RegExp(`export ${name}=(\\S+)`))?.[1];
-    const netrcLine = banner.match(/echo '(machine 127\.0\.0\.1 login \S+ password \S+)'/)?.[1];
+    // Both lines, as pasted: go ≤1.23 reads the host one, go ≥1.24 the host:port one.
+    const netrcLines = [...banner.matchAll(/echo '(machine (\S+) login (\S+) password (\S+))'/g)];
     expect(value('GOPROXY')).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
-    expect(netrcLine).toBeDefined();
-    const [, , , login, , password] = (netrcLine ?? '').split(' ');
+    const port = new URL(value('GOPROXY')!).port;
+    expect(netrcLines.map((m) => m[2])).toEqual(['127.0.0.1', `127.0.0.1:${port}`]);
     const env = await makeGoEnv(join(dir, 'go'), {
       goproxy: value('GOPROXY')!,
       caCertPath: value('SSL_CERT_FILE')!,
     });
-    await writeNetrc(env.netrc, [{ machine: '127.0.0.1', login: login!, password: password! }]);
+    await writeNetrc(
+      env.netrc,
+      netrcLines.map((m) => ({ machine: m[2]!, login: m[3]!, password: m[4]! })),
+    );
     const work = join(dir, 'work');
     await initModule(work, 'example.com/app');
     const result = await runGo(['get', 'example.com/hello@latest', 'github.com/Acme/Tool@latest'], {

@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { USERS } from './support/directory-fixture.ts';
-import { initModule, listModCache, runGo } from './support/go.ts';
+import { CLIENT_GOS, GO, type GoBinary, initModule, listModCache, runGo } from './support/go.ts';
 import { httpsGet, type SeenResponse } from './support/https-client.ts';
 import { fixtureModule } from './support/modules.ts';
 import { type Stack, startStack, UPSTREAM_PASSWORD, UPSTREAM_USER } from './support/stack.ts';
@@ -27,88 +27,100 @@ afterAll(async () => {
   await stack?.close();
 });
 
-async function go(args: string[], env: { env: Record<string, string> }, cwd?: string) {
-  const result = await runGo(args, { env: env.env, cwd: cwd ?? stack.dir });
+async function go(args: string[], env: { env: Record<string, string> }, cwd?: string, binary: GoBinary = GO) {
+  const result = await runGo(args, { env: env.env, cwd: cwd ?? stack.dir, go: binary });
   goOutputs.push(result.stdout, result.stderr);
   return result;
 }
 
-describe('go command through modgate, LDAP user, Athens upstream', () => {
-  it('go mod download fetches every fixture module and the cache holds exactly the fixture files', async () => {
-    const env = await stack.goEnv('download', alice);
-    const wanted = stack.fixtures.modules.flatMap((m) => m.versions.map((v) => ({ m, v })));
-    const result = await go(
-      ['mod', 'download', '-json', ...wanted.map(({ m, v }) => `${m.path}@${v.version}`)],
-      env,
-    );
-    expect(result.stderr).toBe('');
-    expect(result.code).toBe(0);
-    const expected = new Set(wanted.flatMap(({ v }) => v.cacheFiles));
-    expect(await listModCache(env.gomodcache)).toEqual([...expected].sort());
-    // The hashes go computed are those of the fixture zips: the bytes arrived intact.
-    const reported = JSON.parse(`[${result.stdout.replace(/}\s*{/g, '},{')}]`) as {
-      Path: string;
-      Version: string;
-      Sum: string;
-    }[];
-    for (const r of reported) {
-      const v = fixtureModule(stack.fixtures, r.Path).versions.find((x) => x.version === r.Version);
-      expect(r.Sum).toBe(v?.sum);
-    }
-  });
+// Client compatibility: each go generation the machine has (go 1.26 and Debian's 1.19).
+describe.each(CLIENT_GOS.map((g) => [g.version, g] as const))(
+  '%s through modgate, LDAP user, Athens upstream',
+  (v, binary) => {
+    it('go mod download fetches every fixture module and the cache holds exactly the fixture files', async () => {
+      const env = await stack.goEnv(`download-${v}`, alice);
+      const wanted = stack.fixtures.modules.flatMap((m) => m.versions.map((v) => ({ m, v })));
+      const result = await go(
+        ['mod', 'download', '-json', ...wanted.map(({ m, v }) => `${m.path}@${v.version}`)],
+        env,
+        undefined,
+        binary,
+      );
+      expect(result.stderr).toBe('');
+      expect(result.code).toBe(0);
+      const expected = new Set(wanted.flatMap(({ v }) => v.cacheFiles));
+      expect(await listModCache(env.gomodcache)).toEqual([...expected].sort());
+      // The hashes go computed are those of the fixture zips: the bytes arrived intact.
+      const reported = JSON.parse(`[${result.stdout.replace(/}\s*{/g, '},{')}]`) as {
+        Path: string;
+        Version: string;
+        Sum: string;
+      }[];
+      for (const r of reported) {
+        const v = fixtureModule(stack.fixtures, r.Path).versions.find((x) => x.version === r.Version);
+        expect(r.Sum).toBe(v?.sum);
+      }
+    });
 
-  it('go list -m -versions lists the versions', async () => {
-    const env = await stack.goEnv('list', alice);
-    const work = join(env.home, 'work');
-    await initModule(work, 'example.com/app');
-    const result = await go(
-      ['list', '-m', '-versions', 'example.com/hello', 'example.com/lib/v2'],
-      env,
-      work,
-    );
-    expect(result.code, result.stderr).toBe(0);
-    expect(result.stdout.trim().split('\n')).toEqual([
-      'example.com/hello v1.0.0 v1.1.0 v1.2.0',
-      'example.com/lib/v2 v2.0.0 v2.1.0',
-    ]);
-  });
+    it('go list -m -versions lists the versions', async () => {
+      const env = await stack.goEnv(`list-${v}`, alice);
+      const work = join(env.home, 'work');
+      await initModule(work, 'example.com/app');
+      const result = await go(
+        ['list', '-m', '-versions', 'example.com/hello', 'example.com/lib/v2'],
+        env,
+        work,
+        binary,
+      );
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.stdout.trim().split('\n')).toEqual([
+        'example.com/hello v1.0.0 v1.1.0 v1.2.0',
+        'example.com/lib/v2 v2.0.0 v2.1.0',
+      ]);
+    });
 
-  it('go get inside a module resolves @latest, writes go.mod and the program builds', async () => {
-    const env = await stack.goEnv('get', alice);
-    const work = join(env.home, 'work');
-    await initModule(work, 'example.com/app');
-    const get = await go(['get', 'example.com/hello@latest', 'github.com/Acme/Tool@v1.0.0'], env, work);
-    expect(get.code, get.stderr).toBe(0);
-    const goMod = await readFile(join(work, 'go.mod'), 'utf8');
-    expect(goMod).toContain('example.com/hello v1.2.0');
-    expect(goMod).toContain('github.com/Acme/Tool v1.0.0');
-  });
+    it('go get inside a module resolves @latest, writes go.mod and the program builds', async () => {
+      const env = await stack.goEnv(`get-${v}`, alice);
+      const work = join(env.home, 'work');
+      await initModule(work, 'example.com/app');
+      const get = await go(
+        ['get', 'example.com/hello@latest', 'github.com/Acme/Tool@v1.0.0'],
+        env,
+        work,
+        binary,
+      );
+      expect(get.code, get.stderr).toBe(0);
+      const goMod = await readFile(join(work, 'go.mod'), 'utf8');
+      expect(goMod).toContain('example.com/hello v1.2.0');
+      expect(goMod).toContain('github.com/Acme/Tool v1.0.0');
+    });
 
-  it.each([
-    ['no credentials', undefined, 'modgate: authentication required'],
-    [
-      'a wrong password',
-      { login: 'alice', password: 'not-her-password' },
-      'modgate: invalid username or password',
-    ],
-    [
-      'a disabled user',
-      { login: USERS.carol.name, password: USERS.carol.password },
-      'modgate: user account is disabled',
-    ],
-    [
-      'a filter-injection user name',
-      { login: '*)(uid=*', password: USERS.alice.password },
-      'modgate: invalid username or password',
-    ],
-  ])('go fails with modgate’s one-line reason for %s', async (_name, user, line) => {
-    const env = await stack.goEnv(`refused-${_name.replaceAll(' ', '-')}`, user);
-    const result = await go(['mod', 'download', 'example.com/hello@v1.0.0'], env);
-    expect(result.code).not.toBe(0);
-    // go prints the first lines of the body, indented, under "server response:".
-    expect(result.stderr.replace(/\s+/g, ' ')).toContain(`server response: ${line}`);
-  });
-});
+    it.each([
+      ['no credentials', undefined, 'modgate: authentication required'],
+      [
+        'a wrong password',
+        { login: 'alice', password: 'not-her-password' },
+        'modgate: invalid username or password',
+      ],
+      [
+        'a disabled user',
+        { login: USERS.carol.name, password: USERS.carol.password },
+        'modgate: user account is disabled',
+      ],
+      [
+        'a filter-injection user name',
+        { login: '*)(uid=*', password: USERS.alice.password },
+        'modgate: invalid username or password',
+      ],
+    ])('go fails with modgate’s one-line reason for %s', async (_name, user, line) => {
+      const env = await stack.goEnv(`refused-${_name.replaceAll(' ', '-')}-${v}`, user);
+      const result = await go(['mod', 'download', 'example.com/hello@v1.0.0'], env, undefined, binary);
+      expect(result.code).not.toBe(0);
+      // go prints the first lines of the body, indented, under "server response:".
+      expect(result.stderr.replace(/\s+/g, ' ')).toContain(`server response: ${line}`);
+    });
+  },
+);
 
 describe('credentials at the upstream boundary', () => {
   it('Athens saw modgate’s credential on every request and never the client’s', async () => {

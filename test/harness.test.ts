@@ -14,7 +14,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { MAX_MODULE_ZIP_BYTES, writeLargeZip, writeModuleVersion } from '../gateway/goproxy-folder.ts';
 import { ATHENS_REALM, type AthensEmulator, startAthensEmulator } from './support/athens-emulator.ts';
-import { initModule, listModCache, makeGoEnv, runGo, writeNetrc } from './support/go.ts';
+import { initModule, listModCache, makeGoEnv, netrcMachines, runGo, writeNetrc } from './support/go.ts';
 import { type FixtureSet, fixtureModule, writeFixtureModules } from './support/modules.ts';
 import { freePort } from './support/ports.ts';
 import { makeTestPki, type TestPki } from './support/tls.ts';
@@ -360,7 +360,14 @@ describe('test PKI', () => {
     const { server, port } = await serveFolder('127.0.0.1', seen, credentials);
     try {
       const netrc = join(tmp, 'pki-netrc');
-      await writeNetrc(netrc, [{ machine: '127.0.0.1', login: 'alice', password: 'tok-123' }]);
+      await writeNetrc(
+        netrc,
+        netrcMachines(`https://127.0.0.1:${port}`, 'both').map((machine) => ({
+          machine,
+          login: 'alice',
+          password: 'tok-123',
+        })),
+      );
       expect((await stat(netrc)).mode & 0o777).toBe(0o600);
       const go = await goEnv(`https://127.0.0.1:${port}`, { netrc, caCertPath: pki.caCertPath });
       const result = await runGo(['mod', 'download', 'example.com/hello@v1.0.0'], {

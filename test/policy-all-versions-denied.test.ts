@@ -8,7 +8,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { USERS } from './support/directory-fixture.ts';
-import { initModule, runGo } from './support/go.ts';
+import { CLIENT_GOS, initModule, runGo } from './support/go.ts';
 import { httpsGet } from './support/https-client.ts';
 import { type Stack, startStack } from './support/stack.ts';
 
@@ -81,23 +81,26 @@ describe('a deny that removes every version', () => {
     });
   });
 
-  it('go get @latest and go list -versions print the reason, also with ,direct', async () => {
-    const folded = (text: string) => text.replace(/\s+/g, ' ');
-    for (const suffix of ['', ',direct']) {
-      const env = await stack.goEnv(`all-denied${suffix.replace(',', '-')}`, alice);
-      env.env.GOPROXY = `${stack.gateway.url}${suffix}`;
-      const work = join(env.home, 'work');
-      await initModule(work, 'example.com/app');
-      for (const args of [
-        ['get', 'example.com/lib/v2@latest'],
-        ['list', '-m', '-versions', 'example.com/lib/v2'],
-      ]) {
-        const result = await runGo(args, { env: env.env, cwd: work });
-        expect(result.code, args.join(' ')).not.toBe(0);
-        expect(folded(result.stderr)).toContain(`403 Forbidden server response: ${LIB_REFUSAL.trim()}`);
+  it.each(CLIENT_GOS.map((g) => [g.version, g] as const))(
+    '%s: go get @latest and go list -versions print the reason, also with ,direct',
+    async (v, binary) => {
+      const folded = (text: string) => text.replace(/\s+/g, ' ');
+      for (const suffix of ['', ',direct']) {
+        const env = await stack.goEnv(`all-denied${suffix.replace(',', '-')}-${v}`, alice);
+        env.env.GOPROXY = `${stack.gateway.url}${suffix}`;
+        const work = join(env.home, 'work');
+        await initModule(work, 'example.com/app');
+        for (const args of [
+          ['get', 'example.com/lib/v2@latest'],
+          ['list', '-m', '-versions', 'example.com/lib/v2'],
+        ]) {
+          const result = await runGo(args, { env: env.env, cwd: work, go: binary });
+          expect(result.code, args.join(' ')).not.toBe(0);
+          expect(folded(result.stderr)).toContain(`403 Forbidden server response: ${LIB_REFUSAL.trim()}`);
+        }
       }
-    }
-  });
+    },
+  );
 });
 
 describe('a deny that leaves some versions', () => {

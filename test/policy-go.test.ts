@@ -9,8 +9,9 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeModuleVersion } from '../gateway/goproxy-folder.ts';
 import { USERS } from './support/directory-fixture.ts';
-import { initModule, runGo } from './support/go.ts';
+import { CLIENT_GOS, GO, type GoBinary, initModule, runGo } from './support/go.ts';
 import { httpsGet } from './support/https-client.ts';
+import { maxPacedRequests, pacedStreams } from './support/paced-streams.ts';
 import { type Stack, startStack } from './support/stack.ts';
 
 const alice = { login: USERS.alice.name, password: USERS.alice.password }; // team-a, developers
@@ -70,8 +71,8 @@ afterAll(async () => {
   await stack?.close();
 });
 
-const go = (args: string[], env: { env: Record<string, string> }, cwd?: string) =>
-  runGo(args, { env: env.env, cwd: cwd ?? stack.dir });
+const go = (args: string[], env: { env: Record<string, string> }, cwd?: string, binary: GoBinary = GO) =>
+  runGo(args, { env: env.env, cwd: cwd ?? stack.dir, go: binary });
 
 /** go prints a refusal body indented under "server response:"; fold the whitespace to compare. */
 const folded = (text: string) => text.replace(/\s+/g, ' ');
@@ -118,21 +119,24 @@ describe('denials reach the go command', () => {
     expect(stack.athens!.requests).toEqual([]);
   });
 
-  it('a denied version range is hidden: go get @latest picks the newest allowed version, go list omits the denied', async () => {
-    const env = await stack.goEnv('range', alice);
-    const work = join(env.home, 'work');
-    await initModule(work, 'example.com/app');
-    const list = await go(['list', '-m', '-versions', 'example.com/hello'], env, work);
-    expect(list.code, list.stderr).toBe(0);
-    expect(list.stdout.trim()).toBe('example.com/hello v1.0.0 v1.1.0');
-    const got = await go(['get', 'example.com/hello@latest'], env, work);
-    expect(got.code, got.stderr).toBe(0);
-    expect(await readFile(join(work, 'go.mod'), 'utf8')).toContain('example.com/hello v1.1.0');
-    const pinned = await go(['mod', 'download', 'example.com/hello@v1.2.0'], env, work);
-    expect(folded(pinned.stderr)).toContain(
-      'modgate: example.com/hello@v1.2.0 denied by rule "hello-broken": v1.2.0 corrupts data, see SEC-1',
-    );
-  });
+  it.each(CLIENT_GOS.map((g) => [g.version, g] as const))(
+    '%s: a denied version range is hidden: go get @latest picks the newest allowed version, go list omits the denied',
+    async (v, binary) => {
+      const env = await stack.goEnv(`range-${v}`, alice);
+      const work = join(env.home, 'work');
+      await initModule(work, 'example.com/app');
+      const list = await go(['list', '-m', '-versions', 'example.com/hello'], env, work, binary);
+      expect(list.code, list.stderr).toBe(0);
+      expect(list.stdout.trim()).toBe('example.com/hello v1.0.0 v1.1.0');
+      const got = await go(['get', 'example.com/hello@latest'], env, work, binary);
+      expect(got.code, got.stderr).toBe(0);
+      expect(await readFile(join(work, 'go.mod'), 'utf8')).toContain('example.com/hello v1.1.0');
+      const pinned = await go(['mod', 'download', 'example.com/hello@v1.2.0'], env, work, binary);
+      expect(folded(pinned.stderr)).toContain(
+        'modgate: example.com/hello@v1.2.0 denied by rule "hello-broken": v1.2.0 corrupts data, see SEC-1',
+      );
+    },
+  );
 
   it('users in different LDAP groups get different answers; an expired group rule no longer allows', async () => {
     const path = '/github.com/!acme/!tool/@v/v1.0.0.info';
@@ -202,21 +206,15 @@ describe('live reload', () => {
   });
 
   it('edits during a 20 s stream of requests fail none of them; a broken edit changes nothing and is reported', async () => {
-    const STREAM_MS = 20_000;
-    const started = Date.now();
-    const failures: string[] = [];
-    let requests = 0;
-    const stream = async () => {
-      while (Date.now() - started < STREAM_MS) {
-        const res = await get('/example.com/hello/@v/v1.0.0.info').catch((err: Error) => ({
-          status: 0,
-          text: err.message,
-        }));
-        requests++;
-        if (res.status !== 200) failures.push(`${res.status} ${res.text}`);
-      }
-    };
-    const streams = Array.from({ length: 4 }, stream);
+    // Paced: at most 4 × 20 s ÷ 25 ms = 3,200 requests, well under the default rate limit on any machine.
+    const pacing = { streams: 4, durationMs: 20_000, intervalMs: 25 };
+    const streams = pacedStreams(pacing, async () => {
+      const res = await get('/example.com/hello/@v/v1.0.0.info').catch((err: Error) => ({
+        status: 0,
+        text: err.message,
+      }));
+      return res.status === 200 ? undefined : `${res.status} ${res.text}`;
+    });
     const probe = '/example.com/hello/@v/v1.1.0.info';
     expect((await get(probe)).status).toBe(200);
 
@@ -249,8 +247,9 @@ describe('live reload', () => {
     await within(2_000, async () => (await get(probe)).status === 200);
     expect(((await getStatus()).policy as { last_error: unknown }).last_error).toBeNull();
 
-    await Promise.all(streams);
+    const { requests, failures } = await streams;
     expect(failures).toEqual([]);
     expect(requests).toBeGreaterThan(100);
+    expect(requests).toBeLessThanOrEqual(maxPacedRequests(pacing));
   }, 60_000);
 });

@@ -136,6 +136,17 @@ export interface NetrcEntry {
   password: string;
 }
 
+/** Which netrc lines to write for a URL: host only (go ≤1.23), host:port only (go ≥1.24), or both. */
+export type NetrcForm = 'host' | 'host:port' | 'both';
+
+/** The netrc `machine` names of `url` in the given form. */
+export function netrcMachines(url: string, form: NetrcForm): string[] {
+  const { hostname, host } = new URL(url);
+  if (form === 'host') return [hostname];
+  if (form === 'host:port') return [host];
+  return host === hostname ? [hostname] : [hostname, host];
+}
+
 /** Writes (or replaces) a netrc file with mode 0600, as a credentials file should have. */
 export async function writeNetrc(path: string, entries: NetrcEntry[]): Promise<void> {
   const text = entries.map((e) => `machine ${e.machine} login ${e.login} password ${e.password}\n`).join('');

@@ -6,7 +6,10 @@ import type { ReadinessReport } from '../../gateway/readiness.ts';
 import { type AthensEmulator, startAthensEmulator } from './athens-emulator.ts';
 import { ALL_USERS, fixtureUsersFile, SERVICE_ACCOUNT } from './directory-fixture.ts';
 import { secretFile, startTestGateway, type TestGateway } from './gateway.ts';
-import { type GoEnv, makeGoEnv, writeNetrc } from './go.ts';
+import { type GoEnv, makeGoEnv, type NetrcForm, netrcMachines, writeNetrc } from './go.ts';
+
+export { type NetrcForm, netrcMachines } from './go.ts';
+
 import { httpsGet } from './https-client.ts';
 import { type FixtureSet, writeFixtureModules } from './modules.ts';
 import { type Slapd, startSlapd } from './slapd.ts';
@@ -71,17 +74,6 @@ export interface Stack {
    */
   goEnv(name: string, user?: { login: string; password: string }, netrc?: NetrcForm): Promise<GoEnv>;
   close(): Promise<void>;
-}
-
-/** Which netrc lines {@link Stack.goEnv} writes: host only, host:port only, or both. */
-export type NetrcForm = 'host' | 'host:port' | 'both';
-
-/** The netrc `machine` names of `url` in the given form. */
-export function netrcMachines(url: string, form: NetrcForm): string[] {
-  const { hostname, host } = new URL(url);
-  if (form === 'host') return [hostname];
-  if (form === 'host:port') return [host];
-  return host === hostname ? [hostname] : [hostname, host];
 }
 
 export async function startStack(options: StackOptions): Promise<Stack> {
