@@ -20,6 +20,7 @@ import { rmSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CLIENT_GOS, CURRENT_GO } from '../test/support/go-binaries.ts';
 import { sameDn } from '../test/support/slapd-log.ts';
 import { BENCH_PATHS, ZIP_BYTES } from './support/bench-modules.ts';
 import { addDirectoryUsers, coldUsers, timedFirstRequest } from './support/cold-auth.ts';
@@ -56,7 +57,7 @@ const CONNECTIONS = { info: 32, zip1m: 8, zip100m: 2 } as const;
 /** New directory users for cold-auth latency (one first request each). */
 const COLD_USERS = 20;
 /** Upper bound for the whole run (ms). */
-const DEADLINE_MS = 9 * 60_000;
+const DEADLINE_MS = 12 * 60_000;
 /** Upper bound for stopping everything after an interrupt or the deadline (ms). */
 const ABORT_CLEANUP_MS = 15_000;
 /** CPU placement when pinned: the server under test alone on one core, the rest on the other. */
@@ -298,21 +299,30 @@ async function measureColdAuth(world: BenchWorld): Promise<string> {
  * the floor any TLS proxy sets (bench/support/go-floor.ts); returns its lines.
  */
 async function measureGoDownloads(world: BenchWorld, contenders: readonly Contender[], scratch: string) {
-  const onDisk = await roundRobin(contenders, ROUNDS, (c) =>
-    timeGoModDownload(world.graphRoot, scratch, c.go, 1),
-  );
-  for (const c of contenders) c.figures.goDownloadMs = median(onDisk.get(c)!.flat());
   const tmpfs = await tmpfsScratch();
-  const once = async (target: GoTarget) =>
-    (await timeGoModDownload(world.graphRoot, tmpfs ?? scratch, target, 1))[0]!;
+  const lines: string[] = [];
   try {
-    if (tmpfs !== undefined) {
-      const inMemory = await roundRobin(contenders, ROUNDS, (c) =>
-        timeGoModDownload(world.graphRoot, tmpfs, c.go, 1),
+    for (const go of CLIENT_GOS) {
+      const [disk, inTmpfs] =
+        go === CURRENT_GO
+          ? (['goDownloadMs', 'goDownloadTmpfsMs'] as const)
+          : (['goDownloadLegacyMs', 'goDownloadLegacyTmpfsMs'] as const);
+      const onDisk = await roundRobin(contenders, ROUNDS, (c) =>
+        timeGoModDownload(world.graphRoot, scratch, c.go, 1, go),
       );
-      for (const c of contenders) c.figures.goDownloadTmpfsMs = median(inMemory.get(c)!.flat());
+      for (const c of contenders) c.figures[disk] = median(onDisk.get(c)!.flat());
+      if (tmpfs !== undefined) {
+        const inMemory = await roundRobin(contenders, ROUNDS, (c) =>
+          timeGoModDownload(world.graphRoot, tmpfs, c.go, 1, go),
+        );
+        for (const c of contenders) c.figures[inTmpfs] = median(inMemory.get(c)!.flat());
+      }
+      const once = async (target: GoTarget) =>
+        (await timeGoModDownload(world.graphRoot, tmpfs ?? scratch, target, 1, go))[0]!;
+      const cache = tmpfs === undefined ? 'on disk' : 'in tmpfs';
+      lines.push(...(await measureGoFloor(world, scratch, ROUNDS, once, `${cache}, ${go.version}`)));
     }
-    return await measureGoFloor(world, scratch, ROUNDS, once, tmpfs === undefined ? 'on disk' : 'in tmpfs');
+    return lines;
   } finally {
     if (tmpfs !== undefined) await rm(tmpfs, { recursive: true, force: true });
   }
@@ -384,7 +394,8 @@ async function main(): Promise<number> {
         `"saturated": wrk's closed loop (latency is mostly queueing); "at ${PACED_RATE} req/s": the same ` +
         `${CONNECTIONS.info} connections each pausing ${pacingIntervalMs(PACED_RATE, CONNECTIONS.info)} ms ` +
         `on average before each request (bench/support/paced.lua), no warm-up of its own. go mod download: ` +
-        `median of ${ROUNDS} runs, fresh module cache each (on disk, then in tmpfs). CPUs: ${placement}.\n`,
+        `median of ${ROUNDS} runs, fresh module cache each (on disk, then in tmpfs), with ` +
+        `${CLIENT_GOS.map((g) => `${g.version} (${g.path})`).join(' and ')}. CPUs: ${placement}.\n`,
     );
     console.log(markdown);
     console.log(`\n${notes.join('\n')}`);

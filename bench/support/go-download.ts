@@ -6,7 +6,7 @@
  */
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { makeGoEnv, runGo, writeNetrc } from '../../test/support/go.ts';
+import { GO, type GoBinary, makeGoEnv, netrcMachines, runGo, writeNetrc } from '../../test/support/go.ts';
 import { BENCH_PREFIX, GRAPH_MODULES } from './bench-modules.ts';
 
 /** Upper bound for one `go mod download` of the graph (ms). */
@@ -21,8 +21,8 @@ export interface GoTarget {
 }
 
 /**
- * Runs `go mod download` in the graph's root module `rootDir` `runs` times
- * (each with an empty module cache under `scratch`) and returns the wall
+ * Runs `go mod download` with `go` in the graph's root module `rootDir` `runs`
+ * times (each with an empty module cache under `scratch`) and returns the wall
  * times (ms). Throws when go fails or did not fetch the whole graph.
  */
 export async function timeGoModDownload(
@@ -30,26 +30,35 @@ export async function timeGoModDownload(
   scratch: string,
   target: GoTarget,
   runs: number,
+  go: GoBinary = GO,
 ): Promise<number[]> {
   const times: number[] = [];
   for (let run = 0; run < runs; run++) {
     const dir = await mkdtemp(join(scratch, 'go-'));
     try {
-      const go = await makeGoEnv(dir, { goproxy: target.goproxy, caCertPath: target.caCertPath });
+      const env = await makeGoEnv(dir, { goproxy: target.goproxy, caCertPath: target.caCertPath });
       if (target.user !== undefined) {
-        await writeNetrc(go.netrc, [{ machine: new URL(target.goproxy).hostname, ...target.user }]);
+        // Both forms: go ≤1.23 looks up the host, go ≥1.24 host:port.
+        const machines = netrcMachines(target.goproxy, 'both');
+        await writeNetrc(
+          env.netrc,
+          machines.map((machine) => ({ machine, ...target.user! })),
+        );
       }
       const t0 = performance.now();
       const result = await runGo(['mod', 'download'], {
-        env: go.env,
+        env: env.env,
         cwd: rootDir,
         timeoutMs: DOWNLOAD_TIMEOUT_MS,
+        go,
       });
       times.push(performance.now() - t0);
       if (result.code !== 0) {
-        throw new Error(`go mod download via ${target.goproxy} failed (${result.code}):\n${result.stderr}`);
+        throw new Error(
+          `${go.version} mod download via ${target.goproxy} failed (${result.code}):\n${result.stderr}`,
+        );
       }
-      const fetched = await readdir(join(go.gomodcache, 'cache', 'download', BENCH_PREFIX, 'graph'));
+      const fetched = await readdir(join(env.gomodcache, 'cache', 'download', BENCH_PREFIX, 'graph'));
       if (fetched.length !== GRAPH_MODULES) {
         throw new Error(
           `go mod download via ${target.goproxy} fetched ${fetched.length} of ${GRAPH_MODULES}`,

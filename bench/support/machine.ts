@@ -3,10 +3,12 @@
  * count (/proc/cpuinfo), memory (/proc/meminfo, as `free -m` reports it),
  * kernel, Debian release, and the versions of Node and of the servers.
  */
+
 import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { cpus, release } from 'node:os';
 import { promisify } from 'node:util';
+import { CLIENT_GOS } from '../../test/support/go-binaries.ts';
 import { cpuSeconds, TICKS_PER_S } from './processes.ts';
 
 const execFileAsync = promisify(execFile);
@@ -31,12 +33,12 @@ export async function describeMachine(): Promise<string> {
   const meminfo = await readFile('/proc/meminfo', 'utf8');
   const memMb = Math.round(Number(meminfo.match(/^MemTotal:\s+(\d+) kB/m)?.[1]) / 1024);
   const debian = (await readFile('/etc/debian_version', 'utf8').catch(() => '?')).trim();
-  const [nginx, wrk, go, slapd] = await Promise.all([
+  const [nginx, wrk, slapd] = await Promise.all([
     versionOf('/usr/sbin/nginx', ['-v'], /nginx\/(\S+)/),
     versionOf('/usr/bin/wrk', ['-v'], /wrk (\S+)/),
-    versionOf('/usr/bin/go', ['version'], /go version go(\S+)/),
     versionOf('/usr/sbin/slapd', ['-VV'], /slapd (\d+\.\d+\.\d+)/),
   ]);
+  const go = CLIENT_GOS.map((g) => g.version.slice(2)).join(' and ');
   return [
     `Machine: ${models.length} vCPU ${models[0] ?? '?'} at ${mhz} MHz, ${memMb} MB RAM (free -m total), Linux ${release()}, Debian ${debian}.`,
     `Software: Node ${process.version}, nginx ${nginx}, wrk ${wrk}, go ${go}, OpenLDAP slapd ${slapd}.`,
