@@ -5,11 +5,12 @@
 # machine's current go at /usr/local/go, and x/mod for differential tests; on a
 # machine with no go at all it is the only go, and the suite says so), redis-server, openssl, docker-compose (only
 # `docker-compose config`, to validate docker-compose.yml), chromium (the
-# browser-login test drives it through playwright-core). Non-interactive;
+# browser-login test drives it through playwright-core), wrk (test/bench-paced
+# drives the bench's paced load script with it). Non-interactive;
 # safe to run again. Needs root (or sudo) only when something is missing.
 set -euo pipefail
 
-packages=(slapd ldap-utils golang-go golang-golang-x-mod-dev redis-server openssl docker-compose chromium)
+packages=(slapd ldap-utils golang-go golang-golang-x-mod-dev redis-server openssl docker-compose chromium wrk)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
