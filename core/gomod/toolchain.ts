@@ -24,8 +24,9 @@ export interface ToolchainVersion {
 /**
  * The Go version and platform of a toolchain module version
  * (`v0.0.1-go1.21rc2.linux-amd64` → `1.21rc2`, `linux-amd64`), read as the
- * go command's `dlToGo` reads it; undefined when it has not that form or the
- * Go version is invalid.
+ * go command's `dlToGo` cuts it and its toolchain list sorts it (by
+ * `FromToolchain`); undefined when it has not that form or the Go version is
+ * invalid.
  */
 export function parseToolchainVersion(version: string): ToolchainVersion | undefined {
   const dash = version.indexOf('-');
@@ -33,6 +34,7 @@ export function parseToolchainVersion(version: string): ToolchainVersion | undef
   const rest = version.slice(dash + 1);
   const dot = rest.lastIndexOf('.');
   if (dot < 0 || !rest.slice(dot + 1).includes('-')) return undefined;
+  // As the go command sorts toolchains: by FromToolchain, which drops a `-suffix` (go1.21.1-bigcorp is 1.21.1).
   const go = fromToolchain(rest.slice(0, dot));
   return go === '' ? undefined : { go, platform: rest.slice(dot + 1) };
 }
