@@ -16,12 +16,12 @@
  * by the Go version inside, as the go command orders them
  * (core/gomod/gover.ts: go1.21rc2 < go1.21.0 < go1.21.1), not by semver, which
  * would put `go1.21rc2` above `go1.99.0`. A platform suffix on the bound
- * restricts the comparator to that platform. A toolchain bound never holds
- * for a version that is not a toolchain version.
+ * restricts the comparator to that platform. A toolchain bound holds only
+ * for toolchain versions of golang.org/toolchain.
  */
 import { compareGoVersions, isValidGoVersion } from '../core/gomod/gover.ts';
 import { compare, isValid } from '../core/gomod/semver.ts';
-import { parseToolchainVersion, type ToolchainVersion } from '../core/gomod/toolchain.ts';
+import { parseToolchainVersion, TOOLCHAIN_MODULE, type ToolchainVersion } from '../core/gomod/toolchain.ts';
 
 export type Operator = '<' | '<=' | '>' | '>=' | '=';
 
@@ -110,16 +110,19 @@ export function boundKinds(constraint: VersionConstraint): { toolchain: boolean;
 }
 
 /**
- * Reports whether `version` satisfies the constraint. A version that is not
- * valid semver (a branch name, garbage) satisfies no constraint. Never throws.
+ * Reports whether `version` of `module` satisfies the constraint. A version
+ * that is not valid semver (a branch name, garbage) satisfies no constraint;
+ * toolchain bounds hold only for versions of golang.org/toolchain. Never
+ * throws.
  */
-export function satisfies(constraint: VersionConstraint, version: string): boolean {
+export function satisfies(constraint: VersionConstraint, version: string, module: string): boolean {
   if (!isValid(version)) return false;
   // Parsed on the first toolchain comparator only; null: not a toolchain version.
   let toolchain: ToolchainVersion | null | undefined;
   const holdsFor = (c: Comparator): boolean => {
     if (c.kind === 'semver') return holds(c.op, compare(version, c.bound));
-    if (toolchain === undefined) toolchain = parseToolchainVersion(version) ?? null;
+    if (toolchain === undefined)
+      toolchain = module === TOOLCHAIN_MODULE ? (parseToolchainVersion(version) ?? null) : null;
     if (toolchain === null || (c.platform !== undefined && c.platform !== toolchain.platform)) return false;
     return holds(c.op, compareGoVersions(toolchain.go, c.go));
   };

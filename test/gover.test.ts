@@ -28,6 +28,7 @@ import {
 } from '../core/gomod/toolchain.ts';
 import { GO, makeGoEnv, runGo } from './support/go.ts';
 import { toolchainVersion, writeToolchain } from './support/toolchain.ts';
+import { goVersionArbitrary } from './support/version-arbitrary.ts';
 
 describe('gover, as Go tests it (internal/gover/gover_test.go, cmd/go/internal/gover)', () => {
   it.each<[string, string, number]>([
@@ -164,24 +165,6 @@ describe('golang.org/toolchain versions', () => {
     expect(pickLatest([...versions, rc])).toBe(toolchainVersion('go1.21rc2', 'linux-amd64'));
   });
 });
-
-/** Go versions as toolchain names use them, valid and not (all of them valid in a semver pre-release). */
-const goVersionArbitrary = fc.oneof(
-  fc
-    .tuple(
-      fc.constantFrom('1', '2'),
-      fc.constantFrom('0', '1', '2', '9', '10', '19', '20', '21', '22', '23', '99', '100'),
-      fc.oneof(
-        fc.constant(''),
-        fc.constantFrom('.0', '.1', '.2', '.10'),
-        fc
-          .tuple(fc.constantFrom('rc', 'beta', 'alpha'), fc.constantFrom('', '1', '2', '10'))
-          .map(([k, n]) => k + n),
-      ),
-    )
-    .map(([major, minor, rest]) => `${major}.${minor}${rest}`),
-  fc.constantFrom('1', '2', '1.21.0rc1', '1.21RC1', 'x', '1.21.x', '1.2rc-1'),
-);
 
 describe('properties of the Go order', () => {
   it('is a total preorder: antisymmetric and transitive', () => {
