@@ -4,7 +4,6 @@
  * toolchains, not as semver does; the section's examples decide what the page
  * says they decide.
  */
-import { readFile } from 'node:fs/promises';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { compareGoVersions } from '../core/gomod/gover.ts';
@@ -19,6 +18,7 @@ import {
   satisfies,
   type VersionConstraint,
 } from '../policies/version-constraint.ts';
+import { docsSection, yamlBlocks } from './support/docs.ts';
 import { toolchainVersion } from './support/toolchain.ts';
 import { goVersionArbitrary } from './support/version-arbitrary.ts';
 
@@ -106,19 +106,12 @@ rules:
   });
 });
 
-/** The "Go toolchains" section of docs/policies.md. */
-async function toolchainSection(): Promise<string> {
-  const page = await readFile(new URL('../docs/policies.md', import.meta.url), 'utf8');
-  const start = page.indexOf('\n## Go toolchains\n');
-  expect(start).toBeGreaterThan(0);
-  const end = page.indexOf('\n## ', start + 1);
-  return page.slice(start, end < 0 ? undefined : end);
-}
+const toolchainSection = () => docsSection('policies.md', 'Go toolchains');
 
 describe('docs/policies.md "Go toolchains"', () => {
   it('the first example decides every row of the table as the page says', async () => {
     const section = await toolchainSection();
-    const [example] = [...section.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]!);
+    const [example] = yamlBlocks(section);
     const rows = [...section.matchAll(/^\| `(v0\.0\.1-[^`]+)` +\| (allow|deny by `([^`]+)`) +\|$/gm)];
     expect(rows.length).toBeGreaterThanOrEqual(7);
     const policy = load(example!);
@@ -131,7 +124,7 @@ describe('docs/policies.md "Go toolchains"', () => {
   });
 
   it('the second example refuses every toolchain, lists included', async () => {
-    const blocks = [...(await toolchainSection()).matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]!);
+    const blocks = yamlBlocks(await toolchainSection());
     expect(blocks).toHaveLength(2);
     const policy = load(blocks[1]!);
     expect(decideShort(policy, linux('go1.99.0'))).toBe('deny:no-toolchain-downloads');

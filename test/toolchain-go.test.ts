@@ -21,6 +21,7 @@ import { TOOLCHAIN_MODULE } from '../core/gomod/toolchain.ts';
 import { writeLargeZip } from '../gateway/goproxy-folder.ts';
 import { type ChecksumDb, makeChecksumDb } from './support/checksum-db.ts';
 import { USERS } from './support/directory-fixture.ts';
+import { docsSection, yamlBlocks } from './support/docs.ts';
 import { GO, type GoEnv, runGo } from './support/go.ts';
 import { httpsGet, startGet } from './support/https-client.ts';
 import { type Stack, startStack } from './support/stack.ts';
@@ -225,5 +226,24 @@ describe('a toolchain zip is streamed', () => {
     } finally {
       athens.configure({ holdZipsAfter: undefined });
     }
+  });
+});
+
+describe('docs/policies.md "Go toolchains": no toolchain downloads at all', () => {
+  it("a go.mod asking for a newer go fails with the rule's reason printed by go", async () => {
+    const [, noDownloads] = yamlBlocks(await docsSection('policies.md', 'Go toolchains'));
+    await writeFile(stack.policyPath, noDownloads!);
+    const list = () =>
+      httpsGet(stack.gateway.url, `/${TOOLCHAIN_MODULE}/@v/list`, {
+        ca: stack.pki.caPem,
+        basic: [alice.login, alice.password],
+      });
+    for (let waited = 0; (await list()).status !== 403 && waited < 5_000; waited += 50) await delay(50);
+    const env = await goEnv('no-downloads', 'auto');
+    const r = await runGo(['version'], { env: env.env, cwd: await moduleDir('no-downloads', 'go 1.99.1\n') });
+    expect(r.code).not.toBe(0);
+    expect(folded(r.stderr)).toContain(
+      `403 Forbidden server response: modgate: ${TOOLCHAIN_MODULE}@${toolchains['go1.99.1']!.version} denied by rule "no-toolchain-downloads": toolchains come from the build image; set GOTOOLCHAIN=local`,
+    );
   });
 });
