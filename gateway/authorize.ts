@@ -3,6 +3,7 @@ import { ModgateError } from '../core/errors.ts';
 import { pickLatest } from '../core/gomod/latest.ts';
 import { escapeVersion } from '../core/gomod/module.ts';
 import * as semver from '../core/gomod/semver.ts';
+import { versionOrder } from '../core/gomod/toolchain.ts';
 import type { CompiledPolicy, Decision, Subject, Verdict } from '../policies/types.ts';
 import type { RequestContext } from './context.ts';
 import type { GoproxyRequest } from './goproxy-path.ts';
@@ -68,7 +69,10 @@ export async function authorize(
     .filter((v) => v !== '');
   const verdicts = await decideAll(ctx, deps, subject, request.module, request.escapedModule, versions);
   const allowed = versions.filter((_, i) => verdicts[i]?.action === 'allow');
-  const newestDenied = newestOf(versions.filter((_, i) => verdicts[i]?.action === 'deny'));
+  const newestDenied = newestOf(
+    request.module,
+    versions.filter((_, i) => verdicts[i]?.action === 'deny'),
+  );
   if (versions.length > 0 && allowed.length === 0 && newestDenied !== undefined) {
     const decision = verdicts[versions.indexOf(newestDenied)] as Decision;
     record(ctx, policy, decision);
@@ -82,7 +86,7 @@ export async function authorize(
       contentType: 'text/plain; charset=utf-8',
     };
   }
-  return latest(ctx, deps, subject, request, pickLatest(allowed));
+  return latest(ctx, deps, subject, request, pickLatest(allowed, request.module));
 }
 
 /** `@latest`: the newest allowed listed version's `.info`; without tags, the upstream's own answer, if allowed. */
@@ -156,11 +160,12 @@ async function decideAll(
   return out;
 }
 
-/** The newest valid version in the list. */
-function newestOf(versions: readonly string[]): string | undefined {
+/** The newest valid version of `module` in the list (by Go's order for golang.org/toolchain). */
+function newestOf(module: string, versions: readonly string[]): string | undefined {
+  const order = versionOrder(module);
   return versions
     .filter((v) => semver.isValid(v))
-    .reduce<string | undefined>((a, v) => (a === undefined ? v : semver.max(a, v)), undefined);
+    .reduce<string | undefined>((a, v) => (a === undefined || order(v, a) > 0 ? v : a), undefined);
 }
 
 function versionOf(infoJson: string): string | undefined {

@@ -127,7 +127,7 @@ export function compilePolicy(file: PolicyFile, options: CompileOptions): Compil
     index.forEachMatch(query.module, (e) => {
       const r = e.rule;
       if (r.expiresAt <= now || !subjectMatches(r, subject)) return;
-      if (!versionMatches(e.pattern, version) || !tooYoung(r, publishedMs, now)) return;
+      if (!versionMatches(e.pattern, query.module, version) || !tooYoung(r, publishedMs, now)) return;
       record(w, r);
     });
     const all = pick(w.deny, w.allow, publishedMs);

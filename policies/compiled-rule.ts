@@ -64,9 +64,9 @@ export function subjectMatches(rule: CompiledRule, subject: Subject): boolean {
   return inSubjectSet(rule, subject);
 }
 
-/** Whether the pattern's constraint (if any) admits the version. */
-export function versionMatches(pattern: ModulePattern, version: string): boolean {
-  return pattern.constraint === undefined || satisfies(pattern.constraint, version);
+/** Whether the pattern's constraint (if any) admits the version of the module. */
+export function versionMatches(pattern: ModulePattern, module: string, version: string): boolean {
+  return pattern.constraint === undefined || satisfies(pattern.constraint, version, module);
 }
 
 /**

@@ -118,7 +118,7 @@ function judge(
   }
   if (onPath.length === 0) {
     why.push(`module ${query.module} matches none of ${rule.patterns.map((p) => p.text).join(', ')}`);
-  } else if (version !== undefined && !onPath.some((p) => versionMatches(p, version))) {
+  } else if (version !== undefined && !onPath.some((p) => versionMatches(p, query.module, version))) {
     why.push(`version ${version} does not satisfy ${onPath.map((p) => p.text).join(', ')}`);
   } else if (version === undefined && onPath.every((p) => p.constraint !== undefined)) {
     why.push(`applies to some versions only (${onPath.map((p) => p.text).join(', ')}); give a version`);

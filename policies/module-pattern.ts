@@ -10,7 +10,13 @@
  */
 import { checkImportPath, matchPrefixPatterns } from '../core/gomod/module.ts';
 import { isValidPattern } from '../core/gomod/path-match.ts';
-import { parseConstraint, type VersionConstraint } from './version-constraint.ts';
+import { TOOLCHAIN_MODULE } from '../core/gomod/toolchain.ts';
+import {
+  boundKinds,
+  parseConstraint,
+  TOOLCHAIN_BOUND_SYNTAX,
+  type VersionConstraint,
+} from './version-constraint.ts';
 
 /** The characters that make a glob element more than a literal string (Go path.Match syntax). */
 const GLOB_META = /[*?[\\]/;
@@ -48,14 +54,38 @@ export function parseModulePattern(text: string): ModulePattern | { error: strin
   const elements = glob.split('/');
   const firstGlob = elements.findIndex((e) => GLOB_META.test(e));
   const literal = firstGlob < 0;
+  const matchesPath = compileGlob(glob, literal);
+  const problem = constraint === undefined ? undefined : toolchainProblem(glob, matchesPath, constraint);
+  if (problem !== undefined) return { error: problem };
   return {
     text,
     glob,
     literalPrefix: literal ? elements : elements.slice(0, firstGlob),
     literal,
     constraint,
-    matchesPath: compileGlob(glob, literal),
+    matchesPath,
   };
+}
+
+/**
+ * Why toolchain and semver bounds are mixed up, or undefined: toolchain
+ * bounds on a glob that cannot match golang.org/toolchain never hold, and
+ * semver bounds on golang.org/toolchain itself would order its versions
+ * wrongly (policies/version-constraint.ts).
+ */
+function toolchainProblem(
+  glob: string,
+  matchesPath: (module: string) => boolean,
+  constraint: VersionConstraint,
+): string | undefined {
+  const kinds = boundKinds(constraint);
+  if (kinds.toolchain && !matchesPath(TOOLCHAIN_MODULE)) {
+    return `Go toolchain bounds in "${constraint.text}" compare ${TOOLCHAIN_MODULE} versions, and "${glob}" never matches ${TOOLCHAIN_MODULE}`;
+  }
+  if (kinds.semver && glob === TOOLCHAIN_MODULE) {
+    return `${TOOLCHAIN_MODULE} versions (v0.0.1-go1.21.0.linux-amd64) do not order as semantic versions (go1.21rc2 would sort above go1.99.0); ${TOOLCHAIN_BOUND_SYNTAX}`;
+  }
+  return undefined;
 }
 
 /**

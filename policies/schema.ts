@@ -59,7 +59,7 @@ const modulePattern = z
   .meta({
     description:
       'GOPRIVATE glob (matches the module and everything below it), optionally @<version constraint>: ' +
-      '@v1.2.3, @<0.23.0, @>=1.0.0 <1.4.2, @<1.0.0 || >=2.0.0',
+      '@v1.2.3, @<0.23.0, @>=1.0.0 <1.4.2, @<1.0.0 || >=2.0.0; golang.org/toolchain takes Go versions: @<go1.23.0',
   });
 
 const ruleName = z

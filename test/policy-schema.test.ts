@@ -127,6 +127,54 @@ describe('policy validation', () => {
       ],
     ],
     [
+      'malformed toolchain bound',
+      `default: deny\nrules:\n${RULE.replace('example.com/m', 'golang.org/toolchain@<go1.23.x')}`,
+      [
+        {
+          path: 'rules[0].modules[0]',
+          line: 5,
+          message:
+            '"go1.23.x" in "<go1.23.x" is not a Go toolchain version; write toolchain bounds as Go versions (go1.23.0, go1.21rc2), optionally with a platform (go1.23.0.linux-amd64)',
+        },
+      ],
+    ],
+    [
+      'toolchain bound with a malformed platform',
+      `default: deny\nrules:\n${RULE.replace('example.com/m', 'golang.org/toolchain@v0.0.1-go1.23.0.linux_amd64')}`,
+      [
+        {
+          path: 'rules[0].modules[0]',
+          line: 5,
+          message:
+            '"v0.0.1-go1.23.0.linux_amd64" in "v0.0.1-go1.23.0.linux_amd64" is not a Go toolchain version; write toolchain bounds as Go versions (go1.23.0, go1.21rc2), optionally with a platform (go1.23.0.linux-amd64)',
+        },
+      ],
+    ],
+    [
+      'semver bound on golang.org/toolchain (it would order go1.21rc2 above go1.99.0)',
+      `default: deny\nrules:\n${RULE.replace('example.com/m', 'golang.org/toolchain@<1.23.0')}`,
+      [
+        {
+          path: 'rules[0].modules[0]',
+          line: 5,
+          message:
+            'golang.org/toolchain versions (v0.0.1-go1.21.0.linux-amd64) do not order as semantic versions (go1.21rc2 would sort above go1.99.0); write toolchain bounds as Go versions (go1.23.0, go1.21rc2), optionally with a platform (go1.23.0.linux-amd64)',
+        },
+      ],
+    ],
+    [
+      'toolchain bound on a module that is not golang.org/toolchain',
+      `default: deny\nrules:\n${RULE.replace('example.com/m', 'golang.org/x/tools@<go1.23.0')}`,
+      [
+        {
+          path: 'rules[0].modules[0]',
+          line: 5,
+          message:
+            'Go toolchain bounds in "<go1.23.0" compare golang.org/toolchain versions, and "golang.org/x/tools" never matches golang.org/toolchain',
+        },
+      ],
+    ],
+    [
       'min_age on an allow rule',
       `default: deny\nrules:\n${RULE}    min_age: 72h\n`,
       [{ path: 'rules[0].min_age', line: 7, message: 'only deny rules take min_age' }],

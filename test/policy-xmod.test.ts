@@ -245,7 +245,7 @@ describe('policy matching agrees with golang.org/x/mod', () => {
           const c = parseConstraint(`${op}${b}`);
           if ('error' in c) throw new Error(c.error);
           for (const v of versions) {
-            if (satisfies(c, v) !== expected(v, op, b))
+            if (satisfies(c, v, 'example.com/m') !== expected(v, op, b))
               mismatches.push({ constraint: `${op}${b}`, version: v });
           }
         }

@@ -20,6 +20,7 @@ import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { pickLatest } from '../../core/gomod/latest.ts';
 import { escapeVersion, unescapePath } from '../../core/gomod/module.ts';
+import type { ChecksumDb } from './checksum-db.ts';
 import { isFile, readList } from './goproxy-read.ts';
 
 /** Athens' challenge realm (cmd/proxy/actions/basicauth.go). */
@@ -48,6 +49,10 @@ export interface AthensSettings {
   sumdbs?: string[];
   /** Body of `/sumdb/<name>/lookup|tile|latest` answers. */
   sumdbAnswer?: string;
+  /** A real checksum database served under `/sumdb/<its name>/` instead of canned answers. */
+  checksumDb?: Pick<ChecksumDb, 'name' | 'answer'>;
+  /** Send only this many bytes of each zip, then hold the rest until {@link AthensEmulator.releaseHeld}. */
+  holdZipsAfter?: number;
   /** Accept requests but never answer them. */
   hang?: boolean;
 }
@@ -84,6 +89,10 @@ export interface AthensEmulator {
   configure(settings: AthensSettings): void;
   /** Answers the next `count` requests (default 1) with `status` before any other check. */
   failNext(status: number, count?: number): void;
+  /** Zip responses that sent their first `holdZipsAfter` bytes and wait for {@link releaseHeld}. */
+  readonly held: number;
+  /** Sends the rest of every held zip. */
+  releaseHeld(): void;
   /** Stops listening and destroys every connection, hanging ones included. */
   close(): Promise<void>;
   /** Like `close`, but settings and records stay: `restart` listens again on the same port (an outage). */
@@ -102,6 +111,7 @@ export async function startAthensEmulator(options: AthensOptions): Promise<Athen
   const requests: RecordedRequest[] = [];
   const failures: number[] = [];
   const signature = randomBytes(16).toString('hex');
+  const held: (() => void)[] = [];
 
   const server = createServer((req, res) => {
     const { method = '', url = '', headers } = req;
@@ -130,6 +140,11 @@ export async function startAthensEmulator(options: AthensOptions): Promise<Athen
     const rest = path.slice(prefix.length);
     const sumdb = /^\/sumdb\/([^/]+)\/(supported|lookup\/.+|tile\/.+|latest)$/.exec(rest);
     if (sumdb !== null) {
+      const db = settings.checksumDb;
+      if (db !== undefined && db.name === sumdb[1]) {
+        const answer = db.answer(sumdb[2]!);
+        return send(res, answer.status, TEXT, answer.body);
+      }
       if (!(settings.sumdbs ?? []).includes(sumdb[1]!)) return notFound(res);
       return sumdb[2] === 'supported'
         ? send(res, 200, undefined, '')
@@ -166,9 +181,14 @@ export async function startAthensEmulator(options: AthensOptions): Promise<Athen
     const { size } = found;
     res.writeHead(200, { 'Content-Type': type, 'Content-Length': size });
     if (res.req.method === 'HEAD') return void res.end();
-    createReadStream(join(options.root, file))
-      .on('error', () => res.destroy())
-      .pipe(res);
+    const hold = type === 'application/zip' ? (settings.holdZipsAfter ?? size) : size;
+    const part = (start: number, end: boolean) => {
+      const stream = createReadStream(join(options.root, file), { start, end: end ? size - 1 : hold - 1 });
+      stream.on('error', () => res.destroy()).pipe(res, { end });
+      return stream;
+    };
+    if (hold >= size) return void part(0, true);
+    part(0, false).once('end', () => held.push(() => part(hold, true)));
   }
 
   const listen = (port: number) =>
@@ -191,6 +211,12 @@ export async function startAthensEmulator(options: AthensOptions): Promise<Athen
     clear: () => void requests.splice(0),
     configure: (s) => void Object.assign(settings, s),
     failNext: (status, count = 1) => failures.push(...Array<number>(count).fill(status)),
+    get held() {
+      return held.length;
+    },
+    releaseHeld: () => {
+      for (const resume of held.splice(0)) resume();
+    },
     close: () => closeServer(server),
     stop: () => closeServer(server),
     restart: () => listen(port),
@@ -201,7 +227,7 @@ function notFound(res: ServerResponse, what = 'not found'): void {
   send(res, 404, TEXT, `${what}\n`);
 }
 
-function send(res: ServerResponse, status: number, type: string | undefined, body: string): void {
+function send(res: ServerResponse, status: number, type: string | undefined, body: string | Buffer): void {
   if (type !== undefined) res.setHeader('Content-Type', type);
   res.setHeader('Content-Length', Buffer.byteLength(body));
   res.writeHead(status);

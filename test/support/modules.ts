@@ -128,7 +128,7 @@ async function writeModule(root: string, plan: Plan): Promise<FixtureModule> {
  * golang.org/x/mod/sumdb/dirhash Hash1: SHA-256 over the lines
  * `<hex sha256(file)>  <name>\n` sorted by name, base64, prefixed `h1:`.
  */
-function hash1(files: [string, string][]): string {
+export function hash1(files: [string, string][]): string {
   const summary = files
     .map(([name, content]) => [name, createHash('sha256').update(content).digest('hex')] as const)
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))

@@ -59,3 +59,24 @@ export const versionArbitrary = fc.oneof(
     '',
   ),
 );
+
+/**
+ * Go versions as toolchain names use them (`1.21rc2`, `1.21.0`, `2.21`), valid
+ * and not, each valid inside a semver pre-release (`v0.0.1-go<it>.linux-amd64`).
+ */
+export const goVersionArbitrary = fc.oneof(
+  fc
+    .tuple(
+      fc.constantFrom('1', '2'),
+      fc.constantFrom('0', '1', '2', '9', '10', '19', '20', '21', '22', '23', '99', '100'),
+      fc.oneof(
+        fc.constant(''),
+        fc.constantFrom('.0', '.1', '.2', '.10'),
+        fc
+          .tuple(fc.constantFrom('rc', 'beta', 'alpha'), fc.constantFrom('', '1', '2', '10'))
+          .map(([k, n]) => k + n),
+      ),
+    )
+    .map(([major, minor, rest]) => `${major}.${minor}${rest}`),
+  fc.constantFrom('1', '2', '1.21.0rc1', '1.21RC1', 'x', '1.21.x', '1.2rc-1'),
+);
