@@ -42,7 +42,8 @@ export async function authorize(
   if (request.kind === 'sumdb') return { kind: 'forward' };
   const subject: Subject = { user: identity.user, groups: identity.groups };
   const { policy } = deps;
-  if (request.kind === 'info' && isVersionQuery(request.version)) return resolveQuery(ctx, deps, subject, request);
+  if (request.kind === 'info' && isVersionQuery(request.version))
+    return resolveQuery(ctx, deps, subject, request);
   if ('version' in request) {
     const decision = await decideVersion(
       ctx,
