@@ -150,6 +150,7 @@ export async function startGateway(
     realm: settings.auth.realm,
     pages,
     paths: new ParsedPaths(),
+    checksumDatabases: new Set(settings.checksumDatabases),
   });
   const server: Server =
     'cert' in settings.tls

@@ -108,6 +108,8 @@ export const DESCRIPTIONS: Readonly<Record<string, string>> = {
     'A module this upstream must list (`@v/list`) for `/readyz` and check-config to call it ready; without it readiness only warns.',
   'upstreams.<name>.path': 'The folder (GOPROXY layout: `<module>/@v/list`, `<version>.info|.mod|.zip`).',
   default_upstream: 'The upstream for modules no policy route matches.',
+  checksum_databases:
+    'Checksum databases served under `/sumdb/<name>/`, the whole list (keep `sum.golang.org` when adding e.g. `sum.golang.google.cn`). Any other name is 404 `checksum database <name> is not served here` without asking an upstream, so modgate is no relay to arbitrary sumdb hosts.',
   credentials:
     'Credentials modgate presents to upstreams, by name; routes pick one per subject. Client credentials never reach an upstream.',
   'credentials.<name>.kind':

@@ -216,6 +216,7 @@ function resolveSettings(config: GatewayConfigFile, baseDir: string, report: Rep
     },
     upstreams,
     defaultUpstream: config.default_upstream,
+    checksumDatabases: config.checksum_databases,
     credentials,
     policy: {
       path: resolvePath(config.policy.path, baseDir),

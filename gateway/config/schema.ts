@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { DEFAULT_INTROSPECTION_CACHE_MAX_TTL_MS } from '../../auth/introspection.ts';
 import { DEFAULT_INTROSPECTION_USER_CLAIM } from '../../auth/opaque-token.ts';
 import { durationMs } from '../../core/duration.ts';
+import { SUMDB_NAME_RE } from '../goproxy-path.ts';
 import { stateConfigSchema } from '../state/config.ts';
 
 /**
@@ -9,6 +10,9 @@ import { stateConfigSchema } from '../state/config.ts';
  * resolution of secret references live in gateway/config/load.ts.
  * Every object is strict: unknown keys are errors.
  */
+
+/** Default checksum databases served under `/sumdb/<name>/` (names): the go command's default GOSUMDB. */
+export const DEFAULT_CHECKSUM_DATABASES = ['sum.golang.org'];
 
 /** Default listen port for the HTTPS server. */
 export const DEFAULT_PORT = 8443;
@@ -234,6 +238,14 @@ export const gatewayConfigSchema = z.strictObject({
     upstreamSchema,
   ),
   default_upstream: z.string(),
+  /**
+   * Checksum databases served under `/sumdb/<name>/` (the whole list: name
+   * `sum.golang.org` too if you add one); any other name is 404 without
+   * asking an upstream.
+   */
+  checksum_databases: z
+    .array(z.string().regex(SUMDB_NAME_RE, 'a checksum database host name, e.g. sum.golang.org'))
+    .default(DEFAULT_CHECKSUM_DATABASES),
   credentials: z
     .record(
       z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'credential names: lowercase letters, digits, dashes'),

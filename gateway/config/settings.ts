@@ -38,6 +38,8 @@ export interface GatewaySettings {
   };
   readonly upstreams: Readonly<Record<string, UpstreamSettings>>;
   readonly defaultUpstream: string;
+  /** Checksum database names served under `/sumdb/<name>/`. */
+  readonly checksumDatabases: readonly string[];
   readonly credentials: Readonly<Record<string, CredentialSettings>>;
   readonly policy: { readonly path: string; readonly publishTimeCacheEntries: number };
   readonly audit:
