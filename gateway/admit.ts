@@ -12,11 +12,7 @@ import type { GoproxyRequest } from './goproxy-path.ts';
  *   upstream that proxies any sumdb host would otherwise make modgate an open
  *   relay to it.
  */
-export function admit(
-  rawUrl: string,
-  request: GoproxyRequest,
-  checksumDatabases: ReadonlySet<string>,
-): void {
+export function admit(rawUrl: string, request: GoproxyRequest, checksumDatabases: ReadonlySet<string>): void {
   if (rawUrl.includes('?')) {
     throw new ModgateError(
       'request.query_refused',
@@ -24,6 +20,9 @@ export function admit(
     );
   }
   if (request.kind === 'sumdb' && !checksumDatabases.has(request.name)) {
-    throw new ModgateError('request.sumdb_not_served', `checksum database ${request.name} is not served here`);
+    throw new ModgateError(
+      'request.sumdb_not_served',
+      `checksum database ${request.name} is not served here`,
+    );
   }
 }
