@@ -38,6 +38,8 @@ export interface GatewaySettings {
   };
   readonly upstreams: Readonly<Record<string, UpstreamSettings>>;
   readonly defaultUpstream: string;
+  /** One warning line (`file:line: warning: unsafe setting …`) per opt-in unsafe setting that is on. */
+  readonly unsafeSettings: readonly string[];
   /** Checksum database names served under `/sumdb/<name>/`. */
   readonly checksumDatabases: readonly string[];
   readonly credentials: Readonly<Record<string, CredentialSettings>>;
