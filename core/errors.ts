@@ -10,6 +10,8 @@ export type ErrorCode =
   | 'request.invalid_path'
   | 'request.not_found'
   | 'request.method_not_allowed'
+  | 'request.query_refused' // a GOPROXY request with a query string (go never sends one)
+  | 'request.sumdb_not_served' // a checksum database that is not configured
   // authentication
   | 'auth.missing'
   | 'auth.malformed'

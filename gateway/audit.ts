@@ -44,7 +44,7 @@ export async function createAuditLog(sink: GatewaySettings['audit']): Promise<Au
 
 /** The ECS-shaped audit event of a finished request. */
 export function auditEvent(ctx: RequestContext): Record<string, unknown> {
-  const mod = moduleOf(ctx.request);
+  const mod = moduleOf(ctx.request, ctx.resolvedVersion);
   return {
     '@timestamp': new Date().toISOString(),
     event: {

@@ -5,10 +5,11 @@ import { escapeVersion } from '../core/gomod/module.ts';
 import * as semver from '../core/gomod/semver.ts';
 import { versionOrder } from '../core/gomod/toolchain.ts';
 import type { CompiledPolicy, Decision, Subject, Verdict } from '../policies/types.ts';
-import type { RequestContext } from './context.ts';
+import { isVersionQuery, type RequestContext } from './context.ts';
 import type { GoproxyRequest } from './goproxy-path.ts';
 import type { PublishTimes } from './publish-times.ts';
 import type { BoundUpstream } from './route.ts';
+import type { MetadataRequest } from './upstreams/upstream.ts';
 import { isMissing } from './upstreams/upstream-errors.ts';
 
 /** Publish-time lookups one `@v/list` may run at once against the upstream (requests). */
@@ -42,6 +43,8 @@ export async function authorize(
   if (request.kind === 'sumdb') return { kind: 'forward' };
   const subject: Subject = { user: identity.user, groups: identity.groups };
   const { policy } = deps;
+  if (request.kind === 'info' && isVersionQuery(request.version))
+    return resolveQuery(ctx, deps, subject, request);
   if ('version' in request) {
     const decision = await decideVersion(
       ctx,
@@ -89,7 +92,52 @@ export async function authorize(
   return latest(ctx, deps, subject, request, pickLatest(allowed, request.module));
 }
 
-/** `@latest`: the newest allowed listed version's `.info`; without tags, the upstream's own answer, if allowed. */
+/**
+ * `@v/<query>.info` for a branch, tag or commit (or a non-canonical `v1.5`):
+ * the upstream answers with the `.info` of the version it resolved, so modgate
+ * reads that small document, decides on the resolved version, and only then
+ * sends it. (`.mod` and `.zip` are refused for anything but canonical versions
+ * when the path is parsed; go only ever asks for those.)
+ */
+async function resolveQuery(
+  ctx: RequestContext,
+  deps: AuthorizeDeps,
+  subject: Subject,
+  request: Omit<MetadataRequest & { kind: 'info' }, 'kind'>,
+): Promise<Authorized> {
+  const info = await deps.upstream.fetchText(ctx, { ...request, kind: 'info' });
+  return decideResolved(ctx, deps, subject, request, info, request.version);
+}
+
+/**
+ * Decides on the version an upstream `.info` answer names (for `query`, as the
+ * client asked it) and returns that answer, or throws the denial. An answer
+ * without a canonical `Version` is a bad response, never an allow.
+ */
+async function decideResolved(
+  ctx: RequestContext,
+  deps: AuthorizeDeps,
+  subject: Subject,
+  request: { module: string; escapedModule: string },
+  info: string,
+  query: string,
+): Promise<Authorized> {
+  const { module, escapedModule } = request;
+  const version = versionOf(info);
+  if (version === undefined) {
+    throw new ModgateError(
+      'upstream.bad_response',
+      `upstream ${deps.upstream.name} sent an unreadable .info for ${module}@${query}`,
+    );
+  }
+  ctx.resolvedVersion = version;
+  const decision = await decideVersion(ctx, deps, subject, module, escapedModule, version);
+  record(ctx, deps.policy, decision);
+  if (decision.action === 'deny') throw denied(`${module}@${version}`, decision);
+  return { kind: 'answer', body: info, contentType: 'application/json' };
+}
+
+/** `@latest`: the newest allowed listed version's `.info`; without tags, the upstream's own answer; either is decided on the version it names. */
 async function latest(
   ctx: RequestContext,
   deps: AuthorizeDeps,
@@ -98,29 +146,18 @@ async function latest(
   newestAllowed: string | undefined,
 ): Promise<Authorized> {
   const { module, escapedModule } = request;
-  if (newestAllowed !== undefined) {
-    const info = await deps.upstream.fetchText(ctx, {
-      kind: 'info',
-      module,
-      escapedModule,
-      version: newestAllowed,
-      escapedVersion: escapeVersion(newestAllowed),
-    });
-    return { kind: 'answer', body: info, contentType: 'application/json' };
-  }
   // No tagged versions: the upstream resolves @latest (a pseudo-version), which the policy then judges.
-  const info = await deps.upstream.fetchText(ctx, { kind: 'latest', module, escapedModule });
-  const version = versionOf(info);
-  if (version === undefined) {
-    throw new ModgateError(
-      'upstream.bad_response',
-      `upstream ${deps.upstream.name} sent an unreadable @latest for ${module}`,
-    );
-  }
-  const decision = await decideVersion(ctx, deps, subject, module, escapedModule, version);
-  record(ctx, deps.policy, decision);
-  if (decision.action === 'deny') throw denied(`${module}@${version}`, decision);
-  return { kind: 'answer', body: info, contentType: 'application/json' };
+  const info =
+    newestAllowed === undefined
+      ? await deps.upstream.fetchText(ctx, { kind: 'latest', module, escapedModule })
+      : await deps.upstream.fetchText(ctx, {
+          kind: 'info',
+          module,
+          escapedModule,
+          version: newestAllowed,
+          escapedVersion: escapeVersion(newestAllowed),
+        });
+  return decideResolved(ctx, deps, subject, request, info, 'latest');
 }
 
 async function decideVersion(
@@ -168,10 +205,11 @@ function newestOf(module: string, versions: readonly string[]): string | undefin
     .reduce<string | undefined>((a, v) => (a === undefined || order(v, a) > 0 ? v : a), undefined);
 }
 
+/** The `Version` of an `.info` document, if it is a canonical semantic version. */
 function versionOf(infoJson: string): string | undefined {
   try {
     const v = (JSON.parse(infoJson) as { Version?: unknown }).Version;
-    return typeof v === 'string' && semver.isValid(v) ? v : undefined;
+    return typeof v === 'string' && !isVersionQuery(v) ? v : undefined;
   } catch {
     return undefined;
   }

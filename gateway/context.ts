@@ -3,6 +3,8 @@ import type { IncomingMessage } from 'node:http';
 import type { Identity } from '../auth/identity.ts';
 import type { CredentialKind } from '../auth/jwt/credential-shape.ts';
 import type { ModgateError } from '../core/errors.ts';
+import { canonicalVersion } from '../core/gomod/module.ts';
+import { isValid } from '../core/gomod/semver.ts';
 import type { Decision } from '../policies/types.ts';
 import { clientIp, TrustedProxies } from './client-ip.ts';
 import type { GoproxyRequest } from './goproxy-path.ts';
@@ -34,6 +36,11 @@ export interface RequestContext {
   policy: { readonly version: string; readonly decision: Decision } | undefined;
   /** Versions removed from an `@v/list` / `@latest` answer by the policy. */
   policyFiltered: number;
+  /**
+   * The canonical version the upstream resolved a version query to (`@latest`,
+   * or a branch, tag or commit asked for as `@v/<query>.info`): what the policy decided on.
+   */
+  resolvedVersion: string | undefined;
   /** The refusal, when the request was refused or failed. */
   error: ModgateError | undefined;
   status: number;
@@ -64,16 +71,33 @@ export function newRequestContext(
     fellBackFrom: undefined,
     policy: undefined,
     policyFiltered: 0,
+    resolvedVersion: undefined,
     error: undefined,
     status: 0,
     bytesSent: 0,
   };
 }
 
-/** Module path and version of the request, for audit and messages. */
-export function moduleOf(request: GoproxyRequest | undefined): { path?: string; version?: string } {
+/**
+ * Module path and version of the request, for audit and messages. A version
+ * query (`latest`, a branch, tag or commit) is `query`; `version` is then what
+ * the upstream resolved it to, when it got that far.
+ */
+export function moduleOf(
+  request: GoproxyRequest | undefined,
+  resolvedVersion?: string,
+): { path?: string; version?: string; query?: string } {
   if (!request) return {};
   if (request.kind === 'sumdb')
     return request.lookup ? { path: request.lookup.module, version: request.lookup.version } : {};
-  return 'version' in request ? { path: request.module, version: request.version } : { path: request.module };
+  if (request.kind === 'latest') return { path: request.module, version: resolvedVersion, query: 'latest' };
+  if (!('version' in request)) return { path: request.module };
+  if (isVersionQuery(request.version))
+    return { path: request.module, version: resolvedVersion, query: request.version };
+  return { path: request.module, version: request.version };
+}
+
+/** Whether an `.info` request names a query (branch, tag, commit, `v1.5`) rather than a canonical semantic version. */
+export function isVersionQuery(version: string): boolean {
+  return !isValid(version) || canonicalVersion(version) !== version;
 }

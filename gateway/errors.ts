@@ -11,6 +11,9 @@ export const STATUS_BY_CODE: Readonly<Record<ErrorCode, number>> = {
   'request.invalid_path': 400,
   'request.not_found': 404,
   'request.method_not_allowed': 405,
+  'request.query_refused': 400,
+  // 404, like a proxy without sumdb support: go then asks the checksum database directly.
+  'request.sumdb_not_served': 404,
   'auth.missing': 401,
   'auth.malformed': 401,
   'auth.invalid_credentials': 401,

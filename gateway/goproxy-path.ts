@@ -39,7 +39,7 @@ export type GoproxyRequest =
 const SUMDB_PREFIX = '/sumdb/';
 
 /** A checksum database name: a lower-case DNS host name with at least one dot (e.g. `sum.golang.org`). */
-const SUMDB_NAME_RE =
+export const SUMDB_NAME_RE =
   /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$/;
 
 /** `<escaped version>.<kind>` after `/@v/`. */

@@ -4,6 +4,7 @@ import type { Authenticator } from '../auth/authenticator.ts';
 import { credentialShape } from '../auth/jwt/credential-shape.ts';
 import { ModgateError } from '../core/errors.ts';
 import type { AbuseGuard } from './abuse/guard.ts';
+import { admit } from './admit.ts';
 import type { AuditLog } from './audit.ts';
 import { authorize } from './authorize.ts';
 import type { TrustedProxies } from './client-ip.ts';
@@ -34,6 +35,8 @@ export interface PipelineDeps {
   readonly realm: string;
   readonly abuse: AbuseGuard;
   readonly trustedProxies: TrustedProxies;
+  /** The checksum databases served under `/sumdb/<name>/` (`checksum_databases`). */
+  readonly checksumDatabases: ReadonlySet<string>;
   /** Recently parsed GOPROXY paths. */
   readonly paths: ParsedPaths;
   /** Login, set-up and token pages, when `sso` is configured. */
@@ -79,6 +82,7 @@ async function run(
   }
   const request = deps.paths.parse(ctx.path);
   ctx.request = request;
+  admit(req.url ?? '', request, deps.checksumDatabases);
   // Parsed once: the lockout needs the claimed user name, authentication the rest.
   const shape = credentialShape(req.headers.authorization);
   ctx.credential = shape.kind;

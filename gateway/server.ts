@@ -1,3 +1,4 @@
+import cluster from 'node:cluster';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -150,6 +151,7 @@ export async function startGateway(
     realm: settings.auth.realm,
     pages,
     paths: new ParsedPaths(),
+    checksumDatabases: new Set(settings.checksumDatabases),
   });
   const server: Server =
     'cert' in settings.tls
@@ -157,8 +159,9 @@ export async function startGateway(
       : createHttpServer(handler);
   server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
   server.headersTimeout = HEADERS_TIMEOUT_MS;
-  if ('behindTlsTerminator' in settings.tls) {
-    log.warn('serving plain http: a TLS terminator must sit in front (go sends credentials only over https)');
+  // With `workers: N`, the first worker speaks for all.
+  if (!cluster.isWorker || cluster.worker?.id === 1) {
+    for (const line of settings.unsafeSettings) log.warn({ event: 'config.unsafe' }, line);
   }
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -24,9 +24,7 @@ export function lintPolicy(
 ): PolicyWarning[] {
   const warnings: PolicyWarning[] = [];
   const warn = (path: PropertyKey[], message: string) => warnings.push({ line: lineOf(path), message });
-  if (file.mode === 'dry-run') {
-    warn(['mode'], 'the policy is in dry-run mode: decisions are audited, nothing is blocked');
-  }
+  // `mode: dry-run` itself is warned about as an unsafe setting (policies/schema.ts, core/unsafe-settings.ts).
   for (const rule of rules) {
     const at = (...path: PropertyKey[]) => ['rules', rule.index, ...path];
     if (rule.expiresAt <= now) {

@@ -4,6 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { unsafeWarnings } from '../core/unsafe-settings.ts';
 import { parseYamlWith, type YamlProblem } from '../core/yaml-validate.ts';
 import { compilePolicy, policyInternals } from './compile.ts';
 import { lintPolicy, type PolicyWarning } from './lint.ts';
@@ -44,7 +45,11 @@ export function parsePolicy(file: string, text: string, options: ParsePolicyOpti
   const policy = compilePolicy(parsed.value, { version: policyVersion(text), file, lineOf: parsed.lineOf });
   const rules = policyInternals(policy)?.rules ?? [];
   const warningDetails = lintPolicy(parsed.value, rules, parsed.lineOf, options.now ?? Date.now());
-  return { ok: true, policy, warnings: warningDetails.map((w) => formatWarning(file, w)), warningDetails };
+  const warnings = [
+    ...unsafeWarnings(policyFileSchema, parsed.value, file, parsed.lineOf),
+    ...warningDetails.map((w) => formatWarning(file, w)),
+  ];
+  return { ok: true, policy, warnings, warningDetails };
 }
 
 /** Reads and parses a policy file; an unreadable file is a problem without a line. */

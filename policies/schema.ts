@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseDuration } from '../core/duration.ts';
+import { unsafe } from '../core/unsafe-settings.ts';
 import { parseModulePattern } from './module-pattern.ts';
 
 /**
@@ -95,6 +96,7 @@ export const ruleSchema = z
     reason: oneLine.optional().meta({ description: 'shown to the user in the refusal' }),
     expires: expires.optional(),
     min_age: minAge.optional(),
+    // Not unsafe: a rule in dry-run changes nothing that is enforced (a way to try a new deny).
     mode: mode.default(DEFAULT_MODE).meta({ description: 'dry-run: evaluated and audited, never enforced' }),
   })
   .superRefine((rule, ctx) => {
@@ -129,7 +131,10 @@ export const routeSchema = z.strictObject({
 
 export const policyFileObject = z.strictObject({
   default: action.meta({ description: 'what happens when no rule matches' }),
-  mode: mode.default(DEFAULT_MODE).meta({ description: 'dry-run: decide and audit, never block' }),
+  mode: mode.default(DEFAULT_MODE).meta({
+    description: 'dry-run: decide and audit, never block',
+    ...unsafe('dry-run', 'decisions are audited, nothing is blocked'),
+  }),
   rules: z.array(ruleSchema).default([]),
   /** Module patterns → upstream and credential; first match wins (private routes first); unmatched → default_upstream. */
   routes: z.array(routeSchema).default([]),

@@ -38,14 +38,14 @@ export const DESCRIPTIONS: Readonly<Record<string, string>> = {
   'tls.cert': 'PEM certificate chain (leaf first).',
   'tls.key': 'PEM private key of the certificate.',
   'tls.behind_tls_terminator':
-    'Serve plain http because a TLS terminator (load balancer, ingress) sits in front; a warning is logged at start.',
+    'Serve plain http because a TLS terminator (load balancer, ingress) sits in front; warned about at start and by check-config.',
   directory: 'Who the users are: an LDAP directory (`ldap`) or a users file (`file`). Exactly one.',
   'directory.ldap': 'An LDAP directory: passwords are checked by binding as the user.',
   'directory.ldap.url': '`ldap://host:port` or `ldaps://host:port`, nothing after the port.',
   'directory.ldap.start_tls': 'Upgrade an `ldap://` connection with StartTLS before binding.',
   'directory.ldap.ca': 'Extra CA (PEM) trusted for the directory, besides the system roots.',
   'directory.ldap.insecure_skip_verify':
-    'Opt-in: accept any certificate from the directory. Never in production; warned about at start.',
+    'Opt-in: accept any certificate from the directory. Never in production; warned about at start and by check-config.',
   'directory.ldap.bind_dn': 'The service account modgate searches with.',
   'directory.ldap.bind_password': "The service account's password.",
   'directory.ldap.user_base': 'Subtree searched for users.',
@@ -93,7 +93,7 @@ export const DESCRIPTIONS: Readonly<Record<string, string>> = {
   'upstreams.<name>.max_sockets': 'Keep-alive connection pool size to this upstream.',
   'upstreams.<name>.ca': 'Extra CA (PEM) trusted for this upstream, besides the system roots.',
   'upstreams.<name>.allow_insecure_http':
-    'Opt-in: allow an `http://` URL (credentials and modules cross the network in clear); warned about at start.',
+    'Opt-in: allow an `http://` URL (credentials and modules cross the network in clear); warned about at start and by check-config.',
   'upstreams.<name>.credential': 'The credential (see `credentials`) sent when a route names none.',
   'upstreams.<name>.circuit_breaker':
     'Stops calling a failing upstream: open → 503 with `Retry-After` until a probe succeeds.',
@@ -108,6 +108,8 @@ export const DESCRIPTIONS: Readonly<Record<string, string>> = {
     'A module this upstream must list (`@v/list`) for `/readyz` and check-config to call it ready; without it readiness only warns.',
   'upstreams.<name>.path': 'The folder (GOPROXY layout: `<module>/@v/list`, `<version>.info|.mod|.zip`).',
   default_upstream: 'The upstream for modules no policy route matches.',
+  checksum_databases:
+    'Checksum databases served under `/sumdb/<name>/`, the whole list (keep `sum.golang.org` when adding e.g. `sum.golang.google.cn`). Any other name is 404 `checksum database <name> is not served here` without asking an upstream, so modgate is no relay to arbitrary sumdb hosts.',
   credentials:
     'Credentials modgate presents to upstreams, by name; routes pick one per subject. Client credentials never reach an upstream.',
   'credentials.<name>.kind':
@@ -128,7 +130,8 @@ export const DESCRIPTIONS: Readonly<Record<string, string>> = {
     'A token is minted again this long before it expires (one mint per user at a time).',
   'credentials.<name>.timeout': 'Bound on one mint call.',
   'credentials.<name>.ca': 'Extra CA (PEM) trusted for the mint endpoint.',
-  'credentials.<name>.allow_insecure_http': 'Opt-in: mint over plain `http://` (tests only).',
+  'credentials.<name>.allow_insecure_http':
+    'Opt-in: mint over plain `http://` (tests only); warned about at start and by check-config.',
   policy: 'The access policy (rules and routes, see docs/policies.md), reloaded live when the file changes.',
   'policy.path': 'The policy file; relative paths are relative to gateway.yaml.',
   'policy.publish_time_cache_entries': 'Version publish times remembered for `min_age` rules.',
@@ -165,7 +168,8 @@ export const DESCRIPTIONS: Readonly<Record<string, string>> = {
   'state.tls': 'TLS to Redis and the Sentinels (a `rediss://` URL turns it on too).',
   'state.tls.ca': 'Extra CA (PEM) for Redis.',
   'state.tls.server_name': 'Name expected in the Redis certificate, when it differs from the host.',
-  'state.tls.insecure_skip_verify': 'Opt-in: accept any certificate (testing only; warned about at start).',
+  'state.tls.insecure_skip_verify':
+    'Opt-in: accept any certificate (testing only); warned about at start and by check-config.',
   'state.command_timeout':
     'Bound on one Redis call (at most 5s); on trouble modgate answers from process-local state instead of failing requests.',
   'state.connect_timeout': 'Bound on connecting to Redis, TLS and AUTH included.',
@@ -186,7 +190,8 @@ export const DESCRIPTIONS: Readonly<Record<string, string>> = {
   'abuse.upstream_concurrency.slot_ttl': 'A slot held longer (a crashed process) is freed after this.',
   jwt: 'IdP-issued access tokens: JWTs, as `Authorization: Bearer` or as the Basic password (netrc), and opaque tokens as `Authorization: Bearer`, checked at the IdP (`introspection`). The user must exist and be enabled in the directory, unless the token is a service identity’s. Needs `issuers`, `introspection` or both.',
   'jwt.clock_skew': 'Tolerance for `exp`/`nbf`/`iat`.',
-  'jwt.allow_insecure_http': 'Opt-in: issuers (discovery, JWKS, introspection) over plain http — tests only.',
+  'jwt.allow_insecure_http':
+    'Opt-in: issuers (discovery, JWKS, introspection) over plain http — tests only; warned about at start and by check-config.',
   'jwt.issuers': 'Accepted JWT issuers.',
   'jwt.issuers[].issuer': 'The issuer URL (`iss`); its OIDC discovery document names the JWKS.',
   'jwt.issuers[].audiences': 'Accepted `aud` values (usually the gateway URL or a client id).',
@@ -233,7 +238,8 @@ export const DESCRIPTIONS: Readonly<Record<string, string>> = {
   'sso.session_key': 'Seals session cookies (AES-GCM); at least 32 characters, the same in every process.',
   'sso.session_ttl': 'Lifetime of a browser session.',
   'sso.token_ttl': 'Lifetime of the personal tokens people mint (at most 90 days).',
-  'sso.allow_insecure_http': 'Opt-in: an IdP over plain http — tests only.',
+  'sso.allow_insecure_http':
+    'Opt-in: an IdP over plain http — tests only; warned about at start and by check-config.',
   workers:
     'Worker processes (node:cluster): `auto` = one per CPU with Redis state, 1 with in-process state (which cannot be shared).',
   admin: 'The admin API (`POST`/`DELETE /_modgate/admin/revoke`); off when absent.',

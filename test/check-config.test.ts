@@ -89,6 +89,10 @@ describe('check-config against a working stack', () => {
       expect.stringMatching(
         /^ok {3}config .*gateway\.yaml: valid; https on 127\.0\.0\.1:0, ldap directory, 1 upstream \(athens; default athens\), 0 credentials$/,
       ),
+      // The Athens emulator is plain http.
+      expect.stringMatching(
+        /^WARN unsafe: .*gateway\.yaml:\d+: unsafe setting upstreams\.athens\.allow_insecure_http: true \(credentials and modules may cross the network in clear text\) — fix: turn it off outside tests$/,
+      ),
       // The test PKI lives two days: close enough to expiry for a warning.
       expect.stringMatching(
         /^WARN tls: certificate for DNS:localhost, .*issued by CN=modgate test CA, valid until \d{4}-\d\d-\d\d: expires soon — fix: renew the certificate/,
@@ -100,7 +104,7 @@ describe('check-config against a working stack', () => {
       `ok   upstream athens ${stack.athens!.url}: lists 3 versions of ${PROBE_MODULE}`,
       'skip redis: not configured (state.kind: memory)',
       'skip idp: not configured',
-      'check-config: no failures, 1 warning',
+      'check-config: no failures, 2 warnings',
     ]);
     expect(code).toBe(0);
   });
@@ -138,7 +142,7 @@ describe('check-config finds each broken dependency', () => {
     );
     expect(out).not.toContain('not-the-password');
     expect(code).toBe(1);
-    expect(out).toMatch(/^check-config: 1 of 6 checks failed$/m);
+    expect(out).toMatch(/^check-config: 1 of 7 checks failed$/m);
   });
 
   it('an LDAP server that does not answer', async () => {
@@ -188,7 +192,7 @@ describe('check-config finds each broken dependency', () => {
       `WARN upstream athens ${stack.athens!.url}: no probe_module: readiness cannot tell whether it serves modules` +
         ' — fix: set upstreams.athens.probe_module to a module it always serves (e.g. one your builds use)',
     );
-    expect(out).toMatch(/^check-config: no failures, 2 warnings$/m);
+    expect(out).toMatch(/^check-config: no failures, 3 warnings$/m);
     expect(code).toBe(0);
   });
 

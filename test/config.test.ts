@@ -256,6 +256,21 @@ describe('gateway.yaml', () => {
     });
   });
 
+  it('checksum_databases: sum.golang.org by default, else the operator’s list, each a host name', () => {
+    process.env.MODGATE_TEST_ATHENS_PW = 'x';
+    expect(settingsFromYaml(join(dir, 'gateway.yaml'), valid).checksumDatabases).toEqual(['sum.golang.org']);
+    const listed = `${valid}checksum_databases: [sum.golang.org, sum.golang.google.cn]\n`;
+    expect(settingsFromYaml(join(dir, 'gateway.yaml'), listed).checksumDatabases).toEqual([
+      'sum.golang.org',
+      'sum.golang.google.cn',
+    ]);
+    expect(problems(`${valid}checksum_databases: [sum.golang.org/x]\n`)).toEqual([
+      expect.stringMatching(
+        /:19: checksum_databases\[0\]: a checksum database host name, e\.g\. sum\.golang\.org$/,
+      ),
+    ]);
+  });
+
   it('reports YAML syntax errors with their line', () => {
     expect(problems('listen:\n  port: [1\n')).toEqual([
       expect.stringMatching(/gateway\.yaml:\d+: \(document\): /),

@@ -14,6 +14,8 @@ import { freePort } from './support/ports.ts';
 import { type Stack, startStack, UPSTREAM_PASSWORD, UPSTREAM_USER } from './support/stack.ts';
 
 let stack: Stack;
+/** The operator's `checksum_databases`. */
+const SERVED_SUMDBS = ['sum.golang.org', 'sum.golang.google.cn'];
 const basic: [string, string] = [USERS.alice.name, USERS.alice.password];
 
 /** Listens with a full accept queue and prints its port: connections to it hang in SYN. */
@@ -32,7 +34,14 @@ time.sleep(60)
 `;
 
 beforeAll(async () => {
-  stack = await startStack({ directory: 'file', upstream: 'athens', upstreamTimeout: '1s' });
+  stack = await startStack({
+    directory: 'file',
+    upstream: 'athens',
+    upstreamTimeout: '1s',
+    gatewayConfig: async (config) => ({ ...config, checksum_databases: SERVED_SUMDBS }),
+  });
+  // An upstream that proxies any checksum database it is asked for.
+  stack.athens!.configure({ sumdbs: [...SERVED_SUMDBS, 'evil.example'] });
 });
 afterAll(async () => {
   await stack?.close();
@@ -131,6 +140,58 @@ describe('other refusals before the upstream', () => {
     expect(unknown.status).toBe(401);
     expect(unknown.text.split('\n')[0]).toBe(wrong.text.split('\n')[0]);
     expectOneLine(wrong, 'modgate: invalid username or password');
+  });
+});
+
+describe('query strings are refused before authentication and never forwarded', () => {
+  it.each([
+    ['a module request', '/example.com/hello/@v/v1.0.0.info?redirect=http://127.0.0.2/'],
+    ['a list', '/example.com/hello/@v/list?go-get=1'],
+    ['@latest with an empty query', '/example.com/hello/@latest?'],
+    ['a zip', '/example.com/hello/@v/v1.0.0.zip?x=%2e%2e'],
+    ['a checksum lookup', '/sumdb/sum.golang.org/lookup/example.com/hello@v1.0.0?x=1'],
+  ])('%s with a query is 400 with the reason, even with a wrong password', async (_n, path) => {
+    stack.athens!.clear();
+    for (const authorization of [undefined, `Basic ${Buffer.from('alice:wrong').toString('base64')}`]) {
+      const res = await get(path, authorization === undefined ? {} : { authorization });
+      expect(res.status).toBe(400);
+      expectOneLine(
+        res,
+        'modgate: query strings are refused: GOPROXY requests have none, and nothing was forwarded',
+      );
+    }
+    expect(stack.athens!.requests).toEqual([]);
+  });
+
+  it('endpoints that are not GOPROXY paths still take their queries', async () => {
+    expect((await get('/healthz?probe=1', { anonymous: true })).status).toBe(200);
+    expect((await get('/favicon.ico?v=2')).status).toBe(404);
+  });
+});
+
+describe('only the configured checksum databases are served', () => {
+  it.each([
+    '/sumdb/evil.example/supported',
+    '/sumdb/evil.example/lookup/example.com/hello@v1.0.0',
+    '/sumdb/evil.example/tile/8/0/000',
+    '/sumdb/sum.golang.org.evil.example/latest',
+  ])('%s is 404 and no upstream is asked', async (path) => {
+    stack.athens!.clear();
+    const res = await get(path);
+    expect(res.status).toBe(404);
+    const name = path.split('/')[2];
+    expectOneLine(res, `modgate: checksum database ${name} is not served here`);
+    expect(stack.athens!.requests).toEqual([]);
+  });
+
+  it.each(SERVED_SUMDBS)('%s is served', async (name) => {
+    stack.athens!.clear();
+    expect((await get(`/sumdb/${name}/supported`)).status).toBe(200);
+    expect((await get(`/sumdb/${name}/lookup/example.com/hello@v1.0.0`)).text).toBe('canned sumdb answer\n');
+    expect(stack.athens!.requests.map((r) => r.url)).toEqual([
+      `/sumdb/${name}/supported`,
+      `/sumdb/${name}/lookup/example.com/hello@v1.0.0`,
+    ]);
   });
 });
 

@@ -337,7 +337,7 @@ rules:
 `;
     const r = parsePolicy('p.yaml', text, { now: Date.UTC(2026, 1, 1) });
     expect(r.ok && r.warnings).toEqual([
-      'p.yaml:2: warning: the policy is in dry-run mode: decisions are audited, nothing is blocked',
+      'p.yaml:2: warning: unsafe setting mode: dry-run (decisions are audited, nothing is blocked)',
       'p.yaml:8: warning: rule "alice-tool" never decides: rule "everything" denies everything it matches (deny overrides allow)',
       'p.yaml:16: warning: rule "old-exception" expired (2026-01-31) and no longer applies',
       'p.yaml:17: warning: rule "old-exception": mode dry-run is redundant, the whole policy is in dry-run mode',

@@ -36,11 +36,21 @@ export function dependencyChecks(
   ].map((c) => (offline ? notRun(c) : c));
   const directory = settings.directory;
   const files: Check[] = [
+    ...settings.unsafeSettings.map(unsafeSettingCheck),
     serverCertificateCheck(settings),
     policyCheck(settings.policy.path, routing),
     ...(directory.kind === 'file' ? [usersFileCheck(directory.path)] : []),
   ];
   return [...files, ...network, redisCheck(settings, offline), ...idpChecks(settings, offline)];
+}
+
+/** An opt-in unsafe setting that is on: always a warning (the same line `serve` logs at start). */
+function unsafeSettingCheck(warning: string): Check {
+  return {
+    name: 'unsafe',
+    target: undefined,
+    run: async () => outcome.warn(warning.replace(': warning: ', ': '), 'turn it off outside tests'),
+  };
 }
 
 /** The users file of the file directory loads and validates. */

@@ -3,6 +3,7 @@ import { availableParallelism } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { DEFAULT_PAT_MAX_TTL_MS } from '../../auth/pat/personal-tokens.ts';
 import { isModgateError, ModgateError } from '../../core/errors.ts';
+import { unsafeWarnings } from '../../core/unsafe-settings.ts';
 import { deepFreeze, formatProblem, parseYamlWith, type YamlProblem } from '../../core/yaml-validate.ts';
 import { TrustedProxies } from '../client-ip.ts';
 import { type StateSettings, stateSettings } from '../state/settings.ts';
@@ -55,7 +56,10 @@ export function settingsFromYaml(path: string, text: string): GatewaySettings {
     secretProblems.push({ path: keys.join('.'), line: parsed.lineOf(keys), message }),
   );
   if (secretProblems.length > 0) throw invalid(path, secretProblems);
-  return deepFreeze(settings);
+  return deepFreeze({
+    ...settings,
+    unsafeSettings: unsafeWarnings(gatewayConfigSchema, parsed.value, path, parsed.lineOf),
+  });
 }
 
 function invalid(file: string, problems: readonly YamlProblem[]): ModgateError {
@@ -152,7 +156,11 @@ function crossCheck(config: GatewayConfigFile, lineOf: LineOf): YamlProblem[] {
 
 type Report = (keys: string[], message: string) => void;
 
-function resolveSettings(config: GatewayConfigFile, baseDir: string, report: Report): GatewaySettings {
+function resolveSettings(
+  config: GatewayConfigFile,
+  baseDir: string,
+  report: Report,
+): Omit<GatewaySettings, 'unsafeSettings'> {
   const secret = (ref: string, keys: string[]): string => {
     try {
       return resolveSecret(ref, baseDir, keys.join('.'));
@@ -216,6 +224,7 @@ function resolveSettings(config: GatewayConfigFile, baseDir: string, report: Rep
     },
     upstreams,
     defaultUpstream: config.default_upstream,
+    checksumDatabases: config.checksum_databases,
     credentials,
     policy: {
       path: resolvePath(config.policy.path, baseDir),

@@ -2,6 +2,8 @@ import { z } from 'zod';
 import { DEFAULT_INTROSPECTION_CACHE_MAX_TTL_MS } from '../../auth/introspection.ts';
 import { DEFAULT_INTROSPECTION_USER_CLAIM } from '../../auth/opaque-token.ts';
 import { durationMs } from '../../core/duration.ts';
+import { unsafe } from '../../core/unsafe-settings.ts';
+import { SUMDB_NAME_RE } from '../goproxy-path.ts';
 import { stateConfigSchema } from '../state/config.ts';
 
 /**
@@ -9,6 +11,9 @@ import { stateConfigSchema } from '../state/config.ts';
  * resolution of secret references live in gateway/config/load.ts.
  * Every object is strict: unknown keys are errors.
  */
+
+/** Default checksum databases served under `/sumdb/<name>/` (names): the go command's default GOSUMDB. */
+export const DEFAULT_CHECKSUM_DATABASES = ['sum.golang.org'];
 
 /** Default listen port for the HTTPS server. */
 export const DEFAULT_PORT = 8443;
@@ -73,7 +78,11 @@ const tlsSchema = z.union([
   z.strictObject({ cert: secretRef, key: secretRef }),
   z.strictObject({
     /** Serve plain HTTP because a TLS terminator sits in front. go sends credentials only over https. */
-    behind_tls_terminator: z.literal(true),
+    behind_tls_terminator: z
+      .literal(true)
+      .meta(
+        unsafe(true, 'plain http: a TLS terminator must sit in front, go sends credentials only over https'),
+      ),
   }),
 ]);
 
@@ -81,7 +90,10 @@ const ldapSchema = z.strictObject({
   url: z.string().regex(/^ldaps?:\/\/[^/]+\/?$/, 'must be ldap://host:port or ldaps://host:port'),
   start_tls: z.boolean().default(false),
   ca: secretRef.optional(),
-  insecure_skip_verify: z.boolean().default(false),
+  insecure_skip_verify: z
+    .boolean()
+    .default(false)
+    .meta(unsafe(true, "any certificate is accepted from the directory that checks users' passwords")),
   bind_dn: z.string().min(1),
   bind_password: secretRef,
   user_base: z.string().min(1),
@@ -145,7 +157,10 @@ const remoteFields = {
   /** Extra CA bundle (PEM) trusted for this upstream, besides the system roots. */
   ca: secretRef.optional(),
   /** Opt-in: allow an http:// URL (credentials and modules cross the network in clear text). */
-  allow_insecure_http: z.boolean().default(false),
+  allow_insecure_http: z
+    .boolean()
+    .default(false)
+    .meta(unsafe(true, 'credentials and modules may cross the network in clear text')),
   /** The credential (see `credentials`) used when a route names none. */
   credential: z.string().optional(),
   circuit_breaker: breakerSchema.prefault({}),
@@ -196,7 +211,10 @@ const credentialSchema = z.discriminatedUnion('kind', [
     refresh_before: durationMs.prefault(DEFAULT_TOKEN_REFRESH_BEFORE),
     timeout: durationMs.prefault(DEFAULT_TOKEN_TIMEOUT),
     ca: secretRef.optional(),
-    allow_insecure_http: z.boolean().default(false),
+    allow_insecure_http: z
+      .boolean()
+      .default(false)
+      .meta(unsafe(true, 'the admin token and minted tokens may cross the network in clear text')),
   }),
 ]);
 
@@ -234,6 +252,14 @@ export const gatewayConfigSchema = z.strictObject({
     upstreamSchema,
   ),
   default_upstream: z.string(),
+  /**
+   * Checksum databases served under `/sumdb/<name>/` (the whole list: name
+   * `sum.golang.org` too if you add one); any other name is 404 without
+   * asking an upstream.
+   */
+  checksum_databases: z
+    .array(z.string().regex(SUMDB_NAME_RE, 'a checksum database host name, e.g. sum.golang.org'))
+    .default(DEFAULT_CHECKSUM_DATABASES),
   credentials: z
     .record(
       z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'credential names: lowercase letters, digits, dashes'),
@@ -292,7 +318,10 @@ export const gatewayConfigSchema = z.strictObject({
     .strictObject({
       clock_skew: durationMs.prefault('30s'),
       /** Opt-in: issuers (discovery, JWKS) over plain http — tests only. */
-      allow_insecure_http: z.boolean().default(false),
+      allow_insecure_http: z
+        .boolean()
+        .default(false)
+        .meta(unsafe(true, 'token signing keys and introspection answers may be forged on the network')),
       issuers: z
         .array(
           z.strictObject({
@@ -371,7 +400,12 @@ export const gatewayConfigSchema = z.strictObject({
       /** Lifetime of the personal tokens people mint (at most the personal-token maximum, 90 days). */
       token_ttl: durationMs.prefault(DEFAULT_SSO_TOKEN_TTL),
       /** Opt-in: an IdP over plain http — tests only. */
-      allow_insecure_http: z.boolean().default(false),
+      allow_insecure_http: z
+        .boolean()
+        .default(false)
+        .meta(
+          unsafe(true, 'login codes, ID tokens and the client secret may cross the network in clear text'),
+        ),
     })
     .optional(),
   /** Worker processes (node:cluster): auto = one per CPU with Redis state, 1 with in-process state. */

@@ -38,6 +38,10 @@ export interface GatewaySettings {
   };
   readonly upstreams: Readonly<Record<string, UpstreamSettings>>;
   readonly defaultUpstream: string;
+  /** One warning line (`file:line: warning: unsafe setting …`) per opt-in unsafe setting that is on. */
+  readonly unsafeSettings: readonly string[];
+  /** Checksum database names served under `/sumdb/<name>/`. */
+  readonly checksumDatabases: readonly string[];
   readonly credentials: Readonly<Record<string, CredentialSettings>>;
   readonly policy: { readonly path: string; readonly publishTimeCacheEntries: number };
   readonly audit:

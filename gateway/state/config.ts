@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { durationMs } from '../../core/duration.ts';
+import { unsafe } from '../../core/unsafe-settings.ts';
 
 /**
  * The `state:` section of gateway.yaml (issue 5), to be merged into
@@ -106,7 +107,15 @@ const redisStateSchema = z
         ca: secretRef.optional(),
         server_name: z.string().min(1).optional(),
         /** Opt-in: accept any certificate (testing only; warned about at start). */
-        insecure_skip_verify: z.boolean().default(false),
+        insecure_skip_verify: z
+          .boolean()
+          .default(false)
+          .meta(
+            unsafe(
+              true,
+              'any certificate is accepted from Redis, which holds lockouts, revocations and tokens',
+            ),
+          ),
       })
       .optional(),
     command_timeout: timeout(DEFAULT_STATE_COMMAND_TIMEOUT, MAX_COMMAND_TIMEOUT_MS),
