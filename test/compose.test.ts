@@ -291,6 +291,13 @@ describe('the mounted gateway.yaml in the container layout', () => {
       expect.stringMatching(
         /^ok {3}config .*: valid; https on 0\.0\.0\.0:8443, ldap directory, 1 upstream \(athens; default athens\), 0 credentials$/,
       ),
+      // The compose network's Athens and Dex speak plain http, and check-config says so.
+      expect.stringMatching(
+        /^WARN unsafe: .*gateway\.yaml:\d+: unsafe setting upstreams\.athens\.allow_insecure_http: true \(/,
+      ),
+      expect.stringMatching(
+        /^WARN unsafe: .*gateway\.yaml:\d+: unsafe setting sso\.allow_insecure_http: true \(/,
+      ),
       expect.stringMatching(
         /^ok {3}tls: certificate for DNS:localhost, DNS:modgate, .*issued by CN=modgate local CA, valid until /,
       ),
@@ -301,7 +308,7 @@ describe('the mounted gateway.yaml in the container layout', () => {
       'skip upstream athens http://athens:3000: not checked (--offline)',
       'skip redis redis://redis:6379: not checked (--offline)',
       'skip idp http://dex:5556/dex: not checked (--offline)',
-      'check-config: everything checked is fine',
+      'check-config: no failures, 2 warnings',
     ]);
   });
 });

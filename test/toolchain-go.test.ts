@@ -55,8 +55,13 @@ let db: ChecksumDb;
 const toolchains: Record<string, WrittenToolchain> = {};
 
 beforeAll(async () => {
-  stack = await startStack({ directory: 'file', upstream: 'athens', policy: POLICY });
   db = makeChecksumDb();
+  stack = await startStack({
+    directory: 'file',
+    upstream: 'athens',
+    policy: POLICY,
+    gatewayConfig: async (config) => ({ ...config, checksum_databases: ['sum.golang.org', db.name] }),
+  });
   for (const name of ['go1.98.0', 'go1.99rc1', 'go1.99.1']) {
     const written = await writeToolchain(stack.fixtures.root, name);
     db.add(TOOLCHAIN_MODULE, written.version, written.goSum);
