@@ -9,6 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import * as oidc from 'openid-client';
+import { BoundedMap } from '../core/bounded-map.ts';
 import { ModgateError } from '../core/errors.ts';
 import type { IdpCallObserver } from './jwt/issuer-keys.ts';
 
@@ -67,12 +68,13 @@ type Entry = { readonly token: IntrospectedToken | undefined; readonly until: nu
 export class TokenIntrospector {
   readonly #options: IntrospectionOptions;
   readonly #now: () => number;
-  readonly #cache = new Map<string, Entry>();
+  readonly #cache: BoundedMap<string, Entry>;
   readonly #inFlight = new Map<string, Promise<Entry>>();
   #config: Promise<oidc.Configuration> | undefined;
 
   constructor(options: IntrospectionOptions) {
     this.#options = options;
+    this.#cache = new BoundedMap(options.maxEntries ?? DEFAULT_INTROSPECTION_CACHE_ENTRIES);
     this.#now = options.now ?? Date.now;
   }
 
@@ -137,14 +139,7 @@ export class TokenIntrospector {
   }
 
   #remember(key: string, entry: Entry): void {
-    const max = this.#options.maxEntries ?? DEFAULT_INTROSPECTION_CACHE_ENTRIES;
-    this.#cache.delete(key);
     this.#cache.set(key, entry);
-    while (this.#cache.size > max) {
-      const oldest = this.#cache.keys().next().value;
-      if (oldest === undefined) break;
-      this.#cache.delete(oldest);
-    }
   }
 
   /** Cached answers now held (for tests and metrics). */

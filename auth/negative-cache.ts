@@ -1,3 +1,4 @@
+import { BoundedMap } from '../core/bounded-map.ts';
 import type { SharedCache } from './verified-cache.ts';
 
 /** Prefix of negative entries in the shared cache (keys are HMACs, as in the verified cache). */
@@ -13,13 +14,12 @@ const SHARED_PREFIX = 'rejected:';
  */
 export class NegativeCache {
   readonly #ttlMs: number;
-  readonly #maxEntries: number;
   readonly #shared: SharedCache | undefined;
-  readonly #local = new Map<string, number>();
+  readonly #local: BoundedMap<string, number>;
 
   constructor(ttlMs: number, maxEntries: number, shared?: SharedCache) {
     this.#ttlMs = ttlMs;
-    this.#maxEntries = maxEntries;
+    this.#local = new BoundedMap(maxEntries);
     this.#shared = shared;
   }
 
@@ -33,10 +33,6 @@ export class NegativeCache {
 
   async add(key: string): Promise<void> {
     if (this.#ttlMs <= 0) return;
-    if (this.#local.size >= this.#maxEntries) {
-      const oldest = this.#local.keys().next().value;
-      if (oldest !== undefined) this.#local.delete(oldest);
-    }
     this.#local.set(key, Date.now() + this.#ttlMs);
     await this.#shared?.set(SHARED_PREFIX + key, '1', this.#ttlMs);
   }

@@ -1,4 +1,5 @@
 import { createHmac, createSecretKey, type KeyObject, randomBytes } from 'node:crypto';
+import { BoundedMap } from '../core/bounded-map.ts';
 
 /** Bytes of the random per-process HMAC key used when config gives none. */
 const RANDOM_KEY_BYTES = 32;
@@ -52,8 +53,7 @@ export class VerifiedCache<V> {
   /** A KeyObject made once: a Buffer key would be turned into one on every HMAC (~20 µs each). */
   readonly #key: KeyObject;
   readonly #ttlMs: number;
-  readonly #maxEntries: number;
-  readonly #entries = new Map<string, { value: V; expiresAt: number }>();
+  readonly #entries: BoundedMap<string, { value: V; expiresAt: number }>;
   readonly #inFlight = new Map<string, Promise<V>>();
   readonly #now: () => number;
   readonly #shared: SharedLayer<V> | undefined;
@@ -71,7 +71,7 @@ export class VerifiedCache<V> {
       options.key === undefined ? randomBytes(RANDOM_KEY_BYTES) : Buffer.from(options.key, 'utf8'),
     );
     this.#ttlMs = options.ttlMs;
-    this.#maxEntries = options.maxEntries;
+    this.#entries = new BoundedMap(options.ttlMs === 0 ? 0 : options.maxEntries);
     this.#now = options.now ?? Date.now;
   }
 
@@ -164,13 +164,6 @@ export class VerifiedCache<V> {
   }
 
   #store(key: string, value: V, expiresAt: number): void {
-    if (this.#maxEntries === 0 || this.#ttlMs === 0) return;
-    this.#entries.delete(key);
-    while (this.#entries.size >= this.#maxEntries) {
-      const oldest = this.#entries.keys().next().value;
-      if (oldest === undefined) break;
-      this.#entries.delete(oldest);
-    }
     this.#entries.set(key, { value, expiresAt });
   }
 }

@@ -1,3 +1,4 @@
+import { BoundedMap } from '../core/bounded-map.ts';
 import { type GoproxyRequest, parseGoproxyPath } from './goproxy-path.ts';
 
 /** Most parsed paths remembered (entries; each at most MAX_REQUEST_PATH_BYTES of key). */
@@ -11,21 +12,16 @@ export const PARSED_PATHS_MAX_ENTRIES = 4_096;
  * Oldest-first eviction keeps it bounded.
  */
 export class ParsedPaths {
-  readonly #entries = new Map<string, GoproxyRequest>();
-  readonly #maxEntries: number;
+  readonly #entries: BoundedMap<string, GoproxyRequest>;
 
   constructor(maxEntries = PARSED_PATHS_MAX_ENTRIES) {
-    this.#maxEntries = maxEntries;
+    this.#entries = new BoundedMap(maxEntries);
   }
 
   parse(rawPathWithoutQuery: string): GoproxyRequest {
     const known = this.#entries.get(rawPathWithoutQuery);
     if (known !== undefined) return known;
     const parsed = deepFreeze(parseGoproxyPath(rawPathWithoutQuery));
-    if (this.#entries.size >= this.#maxEntries) {
-      const oldest = this.#entries.keys().next().value;
-      if (oldest !== undefined) this.#entries.delete(oldest);
-    }
     this.#entries.set(rawPathWithoutQuery, parsed);
     return parsed;
   }

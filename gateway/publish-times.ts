@@ -1,3 +1,4 @@
+import { BoundedMap } from '../core/bounded-map.ts';
 import { escapeVersion } from '../core/gomod/module.ts';
 import type { RequestContext } from './context.ts';
 import type { BoundUpstream } from './route.ts';
@@ -11,13 +12,12 @@ import { isMissing } from './upstreams/upstream-errors.ts';
  * rule treats as too young (fail closed).
  */
 export class PublishTimes {
-  readonly #max: number;
-  readonly #known = new Map<string, Date | undefined>();
+  readonly #known: BoundedMap<string, Date | undefined>;
   readonly #pending = new Map<string, Promise<Date | undefined>>();
 
   /** A `.info` Time never changes, so entries do not expire; the oldest-used go first. */
   constructor(maxEntries: number) {
-    this.#max = maxEntries;
+    this.#known = new BoundedMap(maxEntries);
   }
 
   get size(): number {
@@ -32,13 +32,7 @@ export class PublishTimes {
     version: string,
   ) {
     const key = `${upstream.name}\0${module}\0${version}`;
-    if (this.#known.has(key)) {
-      const time = this.#known.get(key);
-      // Refresh the LRU position.
-      this.#known.delete(key);
-      this.#known.set(key, time);
-      return time;
-    }
+    if (this.#known.has(key)) return this.#known.use(key);
     let pending = this.#pending.get(key);
     if (!pending) {
       pending = upstream
@@ -66,10 +60,6 @@ export class PublishTimes {
 
   #remember(key: string, time: Date): void {
     this.#known.set(key, time);
-    if (this.#known.size > this.#max) {
-      const oldest = this.#known.keys().next().value;
-      if (oldest !== undefined) this.#known.delete(oldest);
-    }
   }
 }
 

@@ -286,14 +286,14 @@ describe('run', () => {
 
 describe('options', () => {
   test.each([
-    [{ failureThreshold: 0 }, 'failure threshold'],
-    [{ coolDownMs: -1 }, 'cool-down'],
-    [{ halfOpenProbes: 1.5 }, 'half-open probes'],
-  ] as const)('rejects %o as config.invalid', (options, what) => {
+    [{ failureThreshold: 0 }, 'failure threshold', 0],
+    [{ coolDownMs: -1 }, 'cool-down', -1],
+    [{ halfOpenProbes: 1.5 }, 'half-open probes', 1.5],
+  ] as const)('rejects %o as config.invalid', (options, what, value) => {
     expect(() => new CircuitBreaker('athens', options)).toThrow(
       expect.objectContaining({
         code: 'config.invalid',
-        message: `upstream athens: circuit breaker ${what} must be a positive integer`,
+        message: `upstream athens: circuit breaker ${what} must be a positive integer, got ${value}`,
       }) as Error,
     );
   });

@@ -10,6 +10,7 @@
  */
 import { hash, randomUUID } from 'node:crypto';
 import { decodeProtectedHeader, errors, type JWTVerifyGetKey, jwtVerify, SignJWT } from 'jose';
+import { BoundedMap } from '../../core/bounded-map.ts';
 import { ModgateError } from '../../core/errors.ts';
 import { fromJoseError } from '../jwt/jose-errors.ts';
 import type { PatKeyRing } from './keys.ts';
@@ -77,7 +78,7 @@ export class PersonalTokens {
    * ECDSA/EdDSA verification is most of a token request's extra CPU (bench).
    * The revocation list is still asked on every use.
    */
-  readonly #verified = new Map<string, PatClaims>();
+  readonly #verified = new BoundedMap<string, PatClaims>(VERIFIED_TOKENS_MAX_ENTRIES);
 
   constructor(options: PersonalTokensOptions) {
     this.#issuer = options.issuer;
@@ -210,10 +211,6 @@ export class PersonalTokens {
       expiresAtMs: payload.exp! * 1000,
       kid: kid ?? '',
     };
-    if (this.#verified.size >= VERIFIED_TOKENS_MAX_ENTRIES) {
-      const oldest = this.#verified.keys().next().value;
-      if (oldest !== undefined) this.#verified.delete(oldest);
-    }
     this.#verified.set(digest, claims);
     return claims;
   }

@@ -1,4 +1,5 @@
 import { createHmac, createSecretKey, type KeyObject } from 'node:crypto';
+import { BoundedMap } from '../../core/bounded-map.ts';
 import { ModgateError } from '../../core/errors.ts';
 
 /** Ids remembered per process (entries), oldest dropped first. */
@@ -34,7 +35,7 @@ export class SubjectHasher {
   }
 
   /** Recent ids by purpose and name (names are not secrets): one HMAC per name, not one per request. */
-  readonly #recent = new Map<string, string>();
+  readonly #recent = new BoundedMap<string, string>(RECENT_IDS);
 
   /** The id of `name` for `purpose`. */
   id(purpose: string, name: string): string {
@@ -42,7 +43,6 @@ export class SubjectHasher {
     const known = this.#recent.get(memo);
     if (known !== undefined) return known;
     const id = createHmac('sha256', this.#key).update(purpose).update('\0').update(name).digest('base64url');
-    if (this.#recent.size >= RECENT_IDS) this.#recent.delete(this.#recent.keys().next().value as string);
     this.#recent.set(memo, id);
     return id;
   }

@@ -1,4 +1,5 @@
-import { ModgateError } from '../../core/errors.ts';
+import { BoundedMap, sweepExpired } from '../../core/bounded-map.ts';
+import { checkPositiveInteger } from '../../core/positive.ts';
 
 /**
  * Where minted upstream tokens wait for reuse. The in-process map below is
@@ -40,15 +41,14 @@ interface Entry {
 
 /** The in-process default: a bounded LRU map with lazy expiry. */
 export class MemoryTokenCache implements TokenCache {
-  readonly #entries = new Map<string, Entry>();
-  readonly #maxEntries: number;
+  readonly #entries: BoundedMap<string, Entry>;
   readonly #now: () => number;
-  #lastSweep = Number.NEGATIVE_INFINITY;
 
   constructor(options: MemoryTokenCacheOptions = {}) {
-    this.#maxEntries = options.maxEntries ?? DEFAULT_TOKEN_CACHE_MAX_ENTRIES;
-    positive('maxEntries', this.#maxEntries);
+    const maxEntries = options.maxEntries ?? DEFAULT_TOKEN_CACHE_MAX_ENTRIES;
+    checkPositiveInteger('token cache maxEntries', maxEntries);
     this.#now = options.now ?? Date.now;
+    this.#entries = new BoundedMap(maxEntries, { onFull: sweepExpired(this.#now, SWEEP_INTERVAL_MS) });
   }
 
   /** Entries held, expired ones not yet dropped included. */
@@ -57,40 +57,19 @@ export class MemoryTokenCache implements TokenCache {
   }
 
   async get(key: string): Promise<string | undefined> {
-    const entry = this.#entries.get(key);
+    const entry = this.#entries.use(key);
     if (entry === undefined) return undefined;
+    if (entry.expiresAt > this.#now()) return entry.value;
     this.#entries.delete(key);
-    if (entry.expiresAt <= this.#now()) return undefined;
-    this.#entries.set(key, entry); // most recently used last
-    return entry.value;
+    return undefined;
   }
 
   async set(key: string, value: string, ttlMs: number): Promise<void> {
-    positive('ttlMs', ttlMs);
-    this.#entries.delete(key);
-    if (this.#entries.size >= this.#maxEntries) this.#evict();
+    checkPositiveInteger('token cache ttlMs', ttlMs);
     this.#entries.set(key, { value, expiresAt: this.#now() + ttlMs });
   }
 
   async delete(key: string): Promise<void> {
     this.#entries.delete(key);
-  }
-
-  /** Drops the expired entries (at most once per sweep interval), else the least recently used one. */
-  #evict(): void {
-    const now = this.#now();
-    if (now - this.#lastSweep >= SWEEP_INTERVAL_MS) {
-      this.#lastSweep = now;
-      for (const [key, entry] of this.#entries) if (entry.expiresAt <= now) this.#entries.delete(key);
-      if (this.#entries.size < this.#maxEntries) return;
-    }
-    const oldest = this.#entries.keys().next();
-    if (oldest.done !== true) this.#entries.delete(oldest.value);
-  }
-}
-
-function positive(what: string, n: number): void {
-  if (!Number.isSafeInteger(n) || n < 1) {
-    throw new ModgateError('internal', `token cache ${what} must be a positive integer, got ${n}`);
   }
 }

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { BoundedMap, sweepExpired } from '../../core/bounded-map.ts';
 import {
   checkPositive,
   type Lease,
@@ -47,18 +48,17 @@ type Entry =
  */
 export class MemoryStore implements StateStore {
   readonly kind = 'memory';
-  readonly #entries = new Map<string, Entry>();
+  readonly #entries: BoundedMap<string, Entry>;
   readonly #handlers = new Map<string, Set<MessageHandler>>();
-  readonly #maxEntries: number;
   readonly #logger: StateLogger | undefined;
   readonly #now: () => number;
-  #lastSweep = Number.NEGATIVE_INFINITY;
 
   constructor(options: MemoryStoreOptions = {}) {
-    this.#maxEntries = options.maxEntries ?? DEFAULT_MEMORY_MAX_ENTRIES;
-    checkPositive('maxEntries', this.#maxEntries);
+    const maxEntries = options.maxEntries ?? DEFAULT_MEMORY_MAX_ENTRIES;
+    checkPositive('maxEntries', maxEntries);
     this.#logger = options.logger;
     this.#now = options.now ?? Date.now;
+    this.#entries = new BoundedMap(maxEntries, { onFull: sweepExpired(this.#now, SWEEP_INTERVAL_MS) });
   }
 
   /** Live entries (expired ones not yet swept included). */
@@ -201,31 +201,11 @@ export class MemoryStore implements StateStore {
       this.#entries.delete(key);
       return undefined;
     }
-    this.#touch(key, entry);
+    this.#entries.use(key);
     return entry;
   }
 
-  #touch(key: string, entry: Entry): void {
-    this.#entries.delete(key);
-    this.#entries.set(key, entry);
-  }
-
   #put(key: string, entry: Entry): void {
-    this.#entries.delete(key);
-    if (this.#entries.size >= this.#maxEntries) this.#makeRoom();
     this.#entries.set(key, entry);
-  }
-
-  #makeRoom(): void {
-    const now = this.#now();
-    if (now - this.#lastSweep >= SWEEP_INTERVAL_MS) {
-      this.#lastSweep = now;
-      for (const [key, entry] of this.#entries) if (entry.expiresAt <= now) this.#entries.delete(key);
-    }
-    while (this.#entries.size >= this.#maxEntries) {
-      const oldest = this.#entries.keys().next().value;
-      if (oldest === undefined) break;
-      this.#entries.delete(oldest);
-    }
   }
 }

@@ -1,3 +1,4 @@
+import { BoundedMap } from '../../core/bounded-map.ts';
 import type { MemoryStore, StateLogger } from './memory-store.ts';
 import { brief, type RedisClient } from './redis-options.ts';
 import { INCREMENT_WINDOW, runScript } from './redis-scripts.ts';
@@ -26,7 +27,9 @@ type PendingWrite =
  * the local value is the newer one.
  */
 export class PendingWrites {
-  readonly #writes = new Map<string, PendingWrite>();
+  readonly #writes = new BoundedMap<string, PendingWrite>(PENDING_MAX_KEYS, {
+    onEvict: () => this.#noteDrop('write'),
+  });
   #outbox: { channel: string; payload: string }[] = [];
   readonly #logger: StateLogger;
   #droppedSinceReplay = false;
@@ -135,13 +138,7 @@ export class PendingWrites {
   }
 
   #put(key: StateKey, write: PendingWrite): void {
-    this.#writes.delete(key);
     this.#writes.set(key, write);
-    if (this.#writes.size > PENDING_MAX_KEYS) {
-      const oldest = this.#writes.keys().next().value;
-      if (oldest !== undefined) this.#writes.delete(oldest);
-      this.#noteDrop('write');
-    }
   }
 
   #noteDrop(what: 'write' | 'publish'): void {

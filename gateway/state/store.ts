@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { ModgateError } from '../../core/errors.ts';
+import { checkPositiveInteger } from '../../core/positive.ts';
 
 /**
  * The state-store seam: what gateway processes share (issue 5). Two
@@ -189,9 +190,7 @@ export function stateChannel(name: string): StateChannel {
 
 /** Rejects a TTL, window or limit that is not a positive safe integer (a programming error). */
 export function checkPositive(what: string, n: number): void {
-  if (!Number.isSafeInteger(n) || n < 1) {
-    throw new ModgateError('internal', `state ${what} must be a positive integer, got ${n}`);
-  }
+  checkPositiveInteger(`state ${what}`, n);
 }
 
 function checkName(what: string, name: string): void {

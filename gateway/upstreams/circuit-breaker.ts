@@ -1,4 +1,5 @@
 import { ModgateError } from '../../core/errors.ts';
+import { checkPositiveInteger } from '../../core/positive.ts';
 
 /** Default consecutive failures that open the circuit (failures). */
 export const DEFAULT_FAILURE_THRESHOLD = 5;
@@ -207,10 +208,5 @@ export class CircuitBreaker {
 }
 
 function positive(upstream: string, what: string, n: number): void {
-  if (!Number.isSafeInteger(n) || n < 1) {
-    throw new ModgateError(
-      'config.invalid',
-      `upstream ${upstream}: circuit breaker ${what} must be a positive integer`,
-    );
-  }
+  checkPositiveInteger(`upstream ${upstream}: circuit breaker ${what}`, n, { code: 'config.invalid' });
 }
