@@ -5,6 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { request } from 'node:https';
+import { readBounded } from '../../core/read-bounded.ts';
 import { describeSocketError } from '../../gateway/checks/check.ts';
 import { goTrustStore, handshake, type TrustStore } from '../../gateway/checks/https-probe.ts';
 
@@ -63,16 +64,10 @@ export function postJson(
         },
       },
       (res) => {
-        const chunks: Buffer[] = [];
-        let size = 0;
-        res.on('data', (chunk: Buffer) => {
-          size += chunk.length;
-          if (size <= MAX_ANSWER_BYTES) chunks.push(chunk);
-        });
-        res.on('end', () => {
+        readBounded(res, MAX_ANSWER_BYTES, 'drain').then(({ bytes }) => {
           let parsed: unknown;
           try {
-            parsed = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+            parsed = JSON.parse(bytes.toString('utf8'));
           } catch {
             parsed = undefined;
           }
@@ -81,8 +76,7 @@ export function postJson(
             status: res.statusCode ?? 0,
             body: isObject ? (parsed as Record<string, unknown>) : undefined,
           });
-        });
-        res.on('error', reject);
+        }, reject);
       },
     );
     req.on('timeout', () =>

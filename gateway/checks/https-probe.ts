@@ -9,6 +9,7 @@ import { request } from 'node:https';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 import tls, { type PeerCertificate } from 'node:tls';
+import { readBounded } from '../../core/read-bounded.ts';
 
 /** Largest answer body the probe reads (bytes); go shows at most 648 bytes of it anyway. */
 const MAX_BODY_BYTES = 64 * 1024;
@@ -133,14 +134,8 @@ export function getAnswer(
         timeout: options.timeoutMs,
       },
       (res) => {
-        const chunks: Buffer[] = [];
-        let size = 0;
-        res.on('data', (chunk: Buffer) => {
-          size += chunk.length;
-          if (size <= MAX_BODY_BYTES) chunks.push(chunk);
-        });
-        res.on('end', () => {
-          const body = Buffer.concat(chunks).toString('utf8');
+        readBounded(res, MAX_BODY_BYTES, 'drain').then(({ bytes }) => {
+          const body = bytes.toString('utf8');
           const text = String(res.headers['content-type'] ?? '').startsWith('text/plain');
           const requestId = res.headers['x-request-id'];
           resolve({
@@ -149,8 +144,7 @@ export function getAnswer(
             requestId: typeof requestId === 'string' ? requestId : undefined,
             body,
           });
-        });
-        res.on('error', reject);
+        }, reject);
       },
     );
     req.on('timeout', () =>

@@ -1,6 +1,7 @@
 import { type Agent as HttpAgent, request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { ModgateError } from '../../core/errors.ts';
+import { readBounded } from '../../core/read-bounded.ts';
 
 /** Largest answer read from a token endpoint (bytes); a token response is a few kilobytes. */
 export const MAX_FORM_RESPONSE_BYTES = 256 * 1024;
@@ -68,22 +69,17 @@ export function postForm(
         },
       },
       (res) => {
-        const chunks: Buffer[] = [];
-        let size = 0;
-        res.on('data', (chunk: Buffer) => {
-          size += chunk.length;
-          if (size > MAX_FORM_RESPONSE_BYTES)
-            finish(new ModgateError('upstream.bad_response', `${options.what} sent an oversized answer`));
-          else chunks.push(chunk);
-        });
-        res.on('end', () =>
-          finish(undefined, {
-            status: res.statusCode ?? 0,
-            contentType: res.headers['content-type'] ?? '',
-            body: Buffer.concat(chunks).toString('utf8'),
-          }),
+        readBounded(res, MAX_FORM_RESPONSE_BYTES, 'destroy').then(
+          ({ bytes, over }) =>
+            over
+              ? finish(new ModgateError('upstream.bad_response', `${options.what} sent an oversized answer`))
+              : finish(undefined, {
+                  status: res.statusCode ?? 0,
+                  contentType: res.headers['content-type'] ?? '',
+                  body: bytes.toString('utf8'),
+                }),
+          (err: unknown) => finish(socketError(options.what, err)),
         );
-        res.on('error', (err) => finish(socketError(options.what, err)));
       },
     );
     req.on('error', (err) => finish(socketError(options.what, err)));

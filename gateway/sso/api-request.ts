@@ -5,6 +5,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { ModgateError } from '../../core/errors.ts';
+import { readBounded } from '../../core/read-bounded.ts';
 import type { RequestContext } from '../context.ts';
 
 /** Largest body the API reads (bytes): a device code and a token name fit many times over. */
@@ -41,7 +42,7 @@ export async function readFields(req: IncomingMessage, limit = MAX_API_BODY_BYTE
       `content type ${type.slice(0, 64)} not accepted; send JSON or a form`,
     );
   }
-  const text = await readBounded(req, limit);
+  const text = await readText(req, limit);
   if (text === '') return {};
   if (type === FORM_TYPE) return Object.fromEntries(new URLSearchParams(text));
   if (type !== JSON_TYPE)
@@ -78,25 +79,11 @@ function tooLarge(limit: number): ModgateError {
   return new ModgateError('request.invalid', `the request body is larger than ${limit} bytes`);
 }
 
-function readBounded(req: IncomingMessage, limit: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const onData = (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) {
-        req.off('data', onData);
-        // Stop reading; the connection closes after the refusal.
-        req.pause();
-        reject(tooLarge(limit));
-        return;
-      }
-      chunks.push(chunk);
-    };
-    req.on('data', onData);
-    req.once('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.once('error', (cause) =>
-      reject(new ModgateError('request.invalid', 'the request body could not be read', { cause })),
-    );
+async function readText(req: IncomingMessage, limit: number): Promise<string> {
+  // Reading stops at the first byte beyond the limit; the connection closes after the refusal.
+  const read = await readBounded(req, limit, 'pause').catch((cause: unknown) => {
+    throw new ModgateError('request.invalid', 'the request body could not be read', { cause });
   });
+  if (read.over) throw tooLarge(limit);
+  return read.bytes.toString('utf8');
 }

@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Dispatcher } from 'undici';
 import { ModgateError } from '../../core/errors.ts';
+import { readBounded } from '../../core/read-bounded.ts';
 import type { GoproxyRequest } from '../goproxy-path.ts';
 import { errorForStatus, errorForTransport, type TransportLimits, timeoutError } from './upstream-errors.ts';
 
@@ -41,20 +42,14 @@ export async function fetchText(
       await body.dump();
       throw errorForStatus(upstream, request, statusCode);
     }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of body as AsyncIterable<Buffer>) {
-      size += chunk.length;
-      if (size > MAX_METADATA_BYTES) {
-        body.destroy();
-        throw new ModgateError(
-          'upstream.bad_response',
-          `upstream ${upstream} sent an oversized ${request.kind} document`,
-        );
-      }
-      chunks.push(chunk);
+    const read = await readBounded(body, MAX_METADATA_BYTES, 'destroy');
+    if (read.over) {
+      throw new ModgateError(
+        'upstream.bad_response',
+        `upstream ${upstream} sent an oversized ${request.kind} document`,
+      );
     }
-    return Buffer.concat(chunks, size).toString('utf8');
+    return read.bytes.toString('utf8');
   } catch (err) {
     throw errorForTransport(upstream, err, limits);
   } finally {

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ModgateError } from '../../core/errors.ts';
+import { readBounded } from '../../core/read-bounded.ts';
 import type { SafeHtml } from './html.ts';
 
 /**
@@ -78,20 +79,8 @@ export function readForm(req: IncomingMessage): Promise<URLSearchParams> {
       new ModgateError('request.invalid', 'expected a form (application/x-www-form-urlencoded)'),
     );
   }
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= MAX_FORM_BYTES) chunks.push(chunk);
-    });
-    req.once('error', reject);
-    req.once('end', () => {
-      if (size > MAX_FORM_BYTES) {
-        reject(new ModgateError('request.invalid', `form larger than ${MAX_FORM_BYTES} bytes`));
-      } else {
-        resolve(new URLSearchParams(Buffer.concat(chunks).toString('utf8')));
-      }
-    });
+  return readBounded(req, MAX_FORM_BYTES, 'drain').then((read) => {
+    if (read.over) throw new ModgateError('request.invalid', `form larger than ${MAX_FORM_BYTES} bytes`);
+    return new URLSearchParams(read.bytes.toString('utf8'));
   });
 }
