@@ -5,13 +5,13 @@
  * Helpers stop, kill, pause and restart a server to simulate Redis trouble,
  * and `scanAll` reads back every key and value (for "no secret at rest").
  */
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
+import { type Daemon, startDaemon } from './daemon.ts';
 import { freePort, LOOPBACK_V4 } from './ports.ts';
 import { makeTestPki, type TestPki } from './tls.ts';
 
@@ -20,10 +20,6 @@ const execFileAsync = promisify(execFile);
 /** Debian's redis-server (also the sentinel, with --sentinel) and redis-cli. */
 const REDIS_SERVER = '/usr/bin/redis-server';
 const REDIS_CLI = '/usr/bin/redis-cli';
-/** Upper bound for a server to accept connections after start (milliseconds). */
-const START_TIMEOUT_MS = 10_000;
-/** Upper bound for a server to exit after SIGTERM before SIGKILL (milliseconds). */
-const STOP_TIMEOUT_MS = 5_000;
 /** Upper bound for one redis-cli run (milliseconds). */
 const CLI_TIMEOUT_MS = 15_000;
 /** Upper bound for a replica to sync, a sentinel to see its replica, a cluster to settle (milliseconds). */
@@ -36,8 +32,6 @@ const SENTINEL_DOWN_AFTER_MS = 500;
 const SENTINEL_FAILOVER_TIMEOUT_MS = 5_000;
 /** The master group name of the Sentinel set. */
 export const SENTINEL_MASTER_NAME = 'modgate-test';
-/** Kept for a failure message: this many characters of a server's log tail. */
-const LOG_TAIL_CHARS = 2_000;
 
 export interface RedisServerOptions {
   /** Sets `requirepass` (and `masterauth`, so a replica can follow a protected master). */
@@ -79,11 +73,6 @@ export interface RedisServer {
   dispose(): Promise<void>;
 }
 
-const running = new Set<ChildProcess>();
-process.once('exit', () => {
-  for (const child of running) child.kill('SIGKILL');
-});
-
 /** Resolves after `ms` milliseconds. */
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -102,59 +91,21 @@ export async function waitFor<T>(
   }
 }
 
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: LOOPBACK_V4, port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
-
 /**
  * Spawns `redis-server <args>` and waits until `port` accepts connections;
  * the returned handle stops, kills, pauses and restarts that process.
  */
 async function serve(args: string[], port: number, dir: string) {
-  let child: ChildProcess | undefined;
-  let log: string[] = [];
+  let child: Daemon | undefined;
 
   async function start(): Promise<void> {
-    log = [];
-    const proc = spawn(REDIS_SERVER, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-    child = proc;
-    running.add(proc);
-    let exited = false;
-    proc.once('exit', () => {
-      exited = true;
-      running.delete(proc);
-    });
-    proc.stdout?.setEncoding('utf8').on('data', (chunk: string) => log.push(chunk));
-    proc.stderr?.setEncoding('utf8').on('data', (chunk: string) => log.push(chunk));
-    const deadline = Date.now() + START_TIMEOUT_MS;
-    while (!(await canConnect(port))) {
-      if (exited || Date.now() > deadline) {
-        proc.kill('SIGKILL');
-        throw new Error(
-          `redis-server did not start on port ${port}:\n${log.join('').slice(-LOG_TAIL_CHARS)}`,
-        );
-      }
-      await sleep(POLL_INTERVAL_MS);
-    }
+    child = await startDaemon({ command: REDIS_SERVER, args, port, cwd: dir });
   }
 
   async function end(signal: 'SIGTERM' | 'SIGKILL'): Promise<void> {
-    const proc = child;
+    const daemon = child;
     child = undefined;
-    if (proc === undefined || proc.exitCode !== null || proc.signalCode !== null) return;
-    const exited = new Promise((resolve) => proc.once('exit', resolve));
-    proc.kill('SIGCONT');
-    proc.kill(signal);
-    const timer = setTimeout(() => proc.kill('SIGKILL'), STOP_TIMEOUT_MS);
-    await exited;
-    clearTimeout(timer);
+    await daemon?.end(signal);
   }
 
   await start();
@@ -162,7 +113,7 @@ async function serve(args: string[], port: number, dir: string) {
     start,
     stop: () => end('SIGTERM'),
     kill: () => end('SIGKILL'),
-    signal: (s: 'SIGSTOP' | 'SIGCONT') => child?.kill(s),
+    signal: (s: 'SIGSTOP' | 'SIGCONT') => child?.process.kill(s),
     get running() {
       return child !== undefined;
     },

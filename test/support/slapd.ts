@@ -3,13 +3,13 @@
  * loaded with test/fixtures/directory.ldif, listening on 127.0.0.1 only, run
  * in the foreground with the stats log on stderr so tests can count binds.
  */
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { LdapDirectoryOptions } from '../../auth/ldap-directory.ts';
+import { type Daemon, startDaemon } from './daemon.ts';
 import { BASE_DN, GROUPS_DN, PEOPLE_DN, SERVICE_ACCOUNT } from './directory-fixture.ts';
 import { freePort, LOOPBACK_V4 } from './ports.ts';
 import { type BindRecord, parseBinds, sameDn } from './slapd-log.ts';
@@ -22,14 +22,8 @@ const SLAPD = '/usr/sbin/slapd';
 const MODULE_DIR = '/usr/lib/ldap';
 const SCHEMA_DIR = '/etc/ldap/schema';
 const FIXTURE_LDIF = new URL('../fixtures/directory.ldif', import.meta.url).pathname;
-/** Upper bound for slapd to accept connections after start (milliseconds). */
-const START_TIMEOUT_MS = 10_000;
-/** Upper bound for slapd to exit after SIGTERM before SIGKILL (milliseconds). */
-const STOP_TIMEOUT_MS = 5_000;
 /** Upper bound for one ldapadd/ldapmodify run (milliseconds). */
 const LDAP_TOOL_TIMEOUT_MS = 10_000;
-/** Pause between connection attempts while slapd starts (milliseconds). */
-const POLL_INTERVAL_MS = 20;
 /** Quiet time after which slapd's log is taken as caught up (milliseconds). */
 const LOG_SETTLE_MS = 60;
 /** At most this many quiet-time waits for the log to catch up (a count). */
@@ -104,17 +98,6 @@ function slapdConf(dir: string, tlsDir: string | undefined): string {
   ].join('\n');
 }
 
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: LOOPBACK_V4, port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
-
 async function ldapTool(tool: 'ldapadd' | 'ldapmodify', url: string, file: string): Promise<void> {
   try {
     await execFileAsync(tool, ['-x', '-H', url, '-D', ROOT_DN, '-w', ROOT_PASSWORD, '-f', file], {
@@ -129,11 +112,6 @@ async function ldapTool(tool: 'ldapadd' | 'ldapmodify', url: string, file: strin
   }
 }
 
-const running = new Set<ChildProcess>();
-process.once('exit', () => {
-  for (const child of running) child.kill('SIGKILL');
-});
-
 /** Starts slapd on a free loopback port with the fixture loaded (about 1 s). */
 export async function startSlapd(options: { tls?: boolean } = {}): Promise<Slapd> {
   const dir = await mkdtemp(join(tmpdir(), 'modgate-slapd-'));
@@ -147,45 +125,22 @@ export async function startSlapd(options: { tls?: boolean } = {}): Promise<Slapd
   const ldapsUrl = tlsPort === undefined ? undefined : `ldaps://${LOOPBACK_V4}:${tlsPort}`;
   const listen = [url, ldapsUrl].filter((u) => u !== undefined).map((u) => `${u}/`);
   const runs: string[][] = [];
-  let child: ChildProcess | undefined;
+  let child: Daemon | undefined;
 
   async function start(): Promise<void> {
-    const log: string[] = [];
-    runs.push(log);
-    const proc = spawn(
-      SLAPD,
-      ['-d', STATS_DEBUG_LEVEL, '-f', join(dir, 'slapd.conf'), '-h', listen.join(' ')],
-      {
-        stdio: ['ignore', 'ignore', 'pipe'],
-      },
-    );
-    child = proc;
-    running.add(proc);
-    let exited = false;
-    proc.once('exit', () => {
-      exited = true;
-      running.delete(proc);
+    child = await startDaemon({
+      command: SLAPD,
+      args: ['-d', STATS_DEBUG_LEVEL, '-f', join(dir, 'slapd.conf'), '-h', listen.join(' ')],
+      port,
+      output: 'stderr',
     });
-    proc.stderr?.setEncoding('utf8').on('data', (chunk: string) => log.push(chunk));
-    const deadline = Date.now() + START_TIMEOUT_MS;
-    while (!(await canConnect(port))) {
-      if (exited || Date.now() > deadline) {
-        proc.kill('SIGKILL');
-        throw new Error(`slapd did not start on ${url}:\n${log.join('').slice(-2000)}`);
-      }
-      await new Promise((r) => setTimeout(r, POLL_INTERVAL_MS));
-    }
+    runs.push(child.log);
   }
 
   async function stop(): Promise<void> {
-    const proc = child;
+    const daemon = child;
     child = undefined;
-    if (proc === undefined || proc.exitCode !== null || proc.signalCode !== null) return;
-    const exited = new Promise((resolve) => proc.once('exit', resolve));
-    proc.kill('SIGTERM');
-    const timer = setTimeout(() => proc.kill('SIGKILL'), STOP_TIMEOUT_MS);
-    await exited;
-    clearTimeout(timer);
+    await daemon?.end('SIGTERM');
   }
 
   /** Waits until no log arrived for LOG_SETTLE_MS (bounded), then parses it. */
