@@ -1,7 +1,7 @@
 /**
  * bench/run (`npm run bench`): modgate against direct-to-upstream and against
  * nginx with auth_basic + proxy_pass, side by side in one run on loopback,
- * printed as one markdown table with ratios and the targets of issue 8;
+ * printed as one markdown table with ratios and the targets in bench/support/report.ts;
  * `.info` latency also at a fixed rate below saturation (what a contender adds,
  * not queueing); then the forwarding floor: minimal Node forwarders on
  * http-proxy-3, undici and node:http against the same upstream.

@@ -28,7 +28,7 @@ export interface AuthorizeDeps {
 
 /**
  * The one authorization step: applies the policy to a request of any kind
- * (PRODUCT.md "Policy semantics"). Versioned requests are decided by version;
+ * (docs/policies.md "Matching"). Versioned requests are decided by version;
  * `@v/list` is answered with the denied versions removed; `@latest` resolves
  * to the newest allowed version. A denial throws `policy.denied` (403, never
  * 404, so `GOPROXY=modgate,direct` cannot fetch around it). The decision is

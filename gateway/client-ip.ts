@@ -1,6 +1,6 @@
 /**
  * Which client IP counts (for the IP lockout, logs and audit) when modgate
- * runs behind load balancers or reverse proxies (issue 5 item 3).
+ * runs behind load balancers or reverse proxies.
  *
  * The rule, for `X-Forwarded-For` (the de-facto header; each proxy appends
  * the address it received the request from, so the right end is written by

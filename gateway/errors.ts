@@ -4,7 +4,7 @@ import { type ErrorCode, isModgateError, ModgateError } from '../core/errors.ts'
  * The one registry from error code to HTTP status. The text a client sees is
  * the error's own one-line message (gateway/respond.ts writes it).
  *
- * Status choices follow how the go command treats them (PRODUCT.md): 404/410
+ * Status choices follow how the go command treats them (docs/troubleshooting.md): 404/410
  * let go try the next GOPROXY entry, so a refusal is never 404.
  */
 export const STATUS_BY_CODE: Readonly<Record<ErrorCode, number>> = {

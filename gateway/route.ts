@@ -33,7 +33,7 @@ export interface BoundUpstream {
 }
 
 /**
- * Picks the upstream and credential for a module (PRODUCT.md "Routes"): the
+ * Picks the upstream and credential for a module (docs/policies.md, `routes`): the
  * policy's routes decide, unmatched modules go to the default upstream. A
  * private route never falls back to another upstream, and a checksum lookup
  * of a private module is refused so its name never reaches a public sumdb.

@@ -1,7 +1,7 @@
 /**
  * Compiles a validated policy file into a {@link CompiledPolicy}: rules become
  * sets and matchers, indexed by module path (policies/rule-index.ts), once per
- * load. Decisions follow PRODUCT.md "Policy semantics": among the matching,
+ * load. Decisions follow docs/policies.md "Matching": among the matching,
  * unexpired rules the first deny in file order decides, else the first allow,
  * else the policy `default`.
  */

@@ -4,7 +4,7 @@ import { unsafe } from '../core/unsafe-settings.ts';
 import { parseModulePattern } from './module-pattern.ts';
 
 /**
- * The shape of a policy file (policies/policy.yaml, PRODUCT.md "Policy
+ * The shape of a policy file (policies/policy.yaml, docs/policies.md "Policy
  * semantics"). Every object is strict: unknown keys are errors. Field checks
  * that need a parser (module patterns, constraints, times, durations) run here
  * so that every problem is reported with its line; policies/compile.ts then

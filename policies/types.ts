@@ -2,7 +2,7 @@
  * The contract between the policy engine (policies/) and its users (gateway/,
  * the CLI). Plain values only: policies/ never imports gateway/.
  *
- * Semantics (PRODUCT.md "Policy semantics"): rules match a subject and a module
+ * Semantics (docs/policies.md "Matching"): rules match a subject and a module
  * pattern (GOPRIVATE glob, optional `@<constraint>` on the version); deny
  * overrides allow; `default` decides when no rule matches.
  */

@@ -1,6 +1,6 @@
 /**
  * A group change in LDAP takes effect within `auth.cache_ttl` for Basic
- * (LDAP password) credentials (issue 5), at the HTTP level, across two real
+ * (LDAP password) credentials, at the HTTP level, across two real
  * gateway processes sharing the credential cache in Redis: a request that
  * starts `cache_ttl` after the change sees the new groups at either process,
  * whichever process cached the old ones and whenever the other read them.

@@ -1,5 +1,5 @@
 /**
- * `modgate hash-password` (issue 2): the real CLI reads a password from
+ * `modgate hash-password`: the real CLI reads a password from
  * stdin and prints a hash for a users file; the hash is argon2id with the
  * OWASP parameters and verifies with auth/password-hash.ts.
  */

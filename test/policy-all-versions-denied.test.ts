@@ -1,5 +1,5 @@
 /**
- * A version-range deny that leaves no version allowed (issue 3): `@v/list`
+ * A version-range deny that leaves no version allowed: `@v/list`
  * and `@latest` are refused with 403 and modgate's one-line reason, never
  * answered with an empty list (go would then say "no matching versions", or
  * with `,direct` fetch around the policy). The real go command prints the

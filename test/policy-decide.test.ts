@@ -1,5 +1,5 @@
 /**
- * Decisions (PRODUCT.md "Policy semantics"), table-driven: subjects, GOPRIVATE
+ * Decisions (docs/policies.md "Matching"), table-driven: subjects, GOPRIVATE
  * globs, version constraints (pseudo-versions, pre-releases, +incompatible,
  * invalid versions), deny over allow, default, expires, dry-run rules and
  * mode, min_age, decideModule, needsPublishTime, and explain.

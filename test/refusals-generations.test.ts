@@ -1,5 +1,5 @@
 /**
- * Client compatibility (issue 20, items 1 and 3): every refusal of the
+ * Client compatibility: every refusal of the
  * README's table that the go command can provoke, run with each go
  * generation the machine has (go 1.26 and Debian's go 1.19), asserting the
  * first line go prints under "server response:" is modgate's reason; and the

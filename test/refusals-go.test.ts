@@ -1,5 +1,5 @@
 /**
- * The gateway's own refusals at the HTTP level (issue 2), against real slapd
+ * The gateway's own refusals at the HTTP level, against real slapd
  * and the Athens emulator: the per-identity rate limit (429 with
  * Retry-After), the cap on concurrent upstream requests (503 busy with
  * Retry-After), and an unreachable directory (503, which the go command

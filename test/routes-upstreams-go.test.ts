@@ -1,5 +1,5 @@
 /**
- * Routes end to end (issue 4), with the real go command through modgate and
+ * Routes end to end, with the real go command through modgate and
  * LDAP users: the Artifactory credential is picked by the asking user's
  * groups, a 410 from an upstream reaches go as 410 (so go falls back to the
  * next GOPROXY entry), an Athens behind a path prefix works, and the default

@@ -1,5 +1,5 @@
 /**
- * Tokens and shared state (issue 5), with two real `modgate serve` processes
+ * Tokens and shared state, with two real `modgate serve` processes
  * sharing one real redis-server: a personal token revoked at process A is
  * refused at process B within 1 s; and after A and B have used every kind
  * of credential — an LDAP password, a personal token, an IdP JWT — and minted

@@ -1,5 +1,5 @@
 /**
- * State stores (issue 5): the shared suite for the in-process store and for
+ * State stores: the shared suite for the in-process store and for
  * Redis (standalone with a password, Cluster), then Redis trouble against real
  * redis-server processes: killed, hung, restarted, wrong password, TLS, and a
  * Sentinel failover during traffic.

@@ -1,5 +1,5 @@
 /**
- * Toolchain downloads through modgate, under policy (issue 20 item 4): go ≥1.21
+ * Toolchain downloads through modgate, under policy: go ≥1.21
  * fetches `golang.org/toolchain@v0.0.1-go<version>.<goos>-<goarch>` through
  * GOPROXY when GOTOOLCHAIN or go.mod asks for a newer go, checks it against a
  * checksum database (required for toolchains even with GOSUMDB=off), unpacks

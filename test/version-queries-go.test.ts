@@ -1,5 +1,5 @@
 /**
- * Version queries (issue 15 item 1): a branch, tag or commit asked for as
+ * Version queries: a branch, tag or commit asked for as
  * `@v/<query>.info` is answered by the upstream with the `.info` of the version
  * it resolved; modgate decides on that resolved version before sending the
  * answer, for Athens and Artifactory alike, and audits the query beside it.

@@ -1,5 +1,5 @@
 /**
- * `workers: 2` (node:cluster) with Redis state (issue 5): one real
+ * `workers: 2` (node:cluster) with Redis state: one real
  * `modgate serve` process forks two workers that share the port; requests are
  * served by both (the audit record's `process.pid` names the worker), and
  * because the credential cache and its lock live in Redis, 40 requests of

@@ -1,7 +1,7 @@
 /**
  * CI workload identities: tokens whose (issuer, subject) match a configured
  * service identity are accepted without a directory user, with the groups the
- * configuration gives (issue 6, item 6).
+ * configuration gives.
  *
  * ```yaml
  * service_identities:

@@ -1,5 +1,5 @@
 /**
- * Personal access tokens (issue 6, item 3): modgate-signed JWTs (RFC 7519)
+ * Personal access tokens: modgate-signed JWTs (RFC 7519)
  * the go command sends as a netrc password. Claims: `iss` (this modgate),
  * `aud` (the same: a PAT is only for the modgate that issued it), `sub` (the
  * owner's directory user name), `jti`, `iat`, `exp`, `scope`.

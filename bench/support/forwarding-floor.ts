@@ -1,5 +1,5 @@
 /**
- * The forwarding floor (issue 8: "if the forwarding library itself is the
+ * The forwarding floor ("if the forwarding library itself is the
  * bottleneck, measure forwarding on undici against it in the same run and
  * switch if it wins by more than 25%"). Three minimal HTTPS servers, each its
  * own Node process (bench/support/forwarders/), forward `.info` to the bench's
@@ -15,7 +15,7 @@ import { type BenchProcess, cpuSeconds, startProcess, waitForOutput } from './pr
 import { median } from './report.ts';
 import { runLoad } from './wrk.ts';
 
-/** How much less CPU per request a library must need to be worth switching to (issue 8: wins by more than 25 %). */
+/** How much less CPU per request a library must need to be worth switching to (it must win by more than 25 %). */
 const SWITCH_MARGIN = 1.25;
 
 /** A forwarder: what the report calls it and its file under forwarders/. */

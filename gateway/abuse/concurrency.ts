@@ -54,7 +54,7 @@ export interface ConcurrencyLimiterOptions {
 
 /**
  * A cap on concurrent requests to each upstream across every process sharing
- * the store (issue 5 item 3), on the store's semaphore (`acquire`): a request
+ * the store, on the store's semaphore (`acquire`): a request
  * takes a slot before it goes upstream and gives it back when the exchange is
  * over (response streamed, client gone, or error). A slot whose process died
  * frees itself after `slotTtlMs`.

@@ -82,7 +82,7 @@ interface Subject {
 }
 
 /**
- * Failed-login lockout per username and per source IP (issue 5 item 3),
+ * Failed-login lockout per username and per source IP,
  * shared by every process on the store: `maxFailures` failures within
  * `windowMs` lock the username (or the IP) for `lockMs`.
  *

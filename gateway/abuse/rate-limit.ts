@@ -42,7 +42,7 @@ export interface RateLimiterOptions {
 }
 
 /**
- * A per-identity request rate limit (issue 5 item 3): at most
+ * A per-identity request rate limit: at most
  * `requestsPerWindow` requests per authenticated identity in each fixed
  * window of `windowMs`, counted atomically across processes with the store's
  * `incrementWindow`. The window starts at the identity's first request, so

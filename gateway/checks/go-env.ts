@@ -28,7 +28,7 @@ export function atLeast(release: GoRelease, than: GoRelease): boolean {
 /**
  * The netrc `machine` value this go release looks up for `url`: the host name
  * without port up to go 1.23, `host:port` from go 1.24 when the URL has a port
- * (PRODUCT.md "Facts about the go command").
+ * (docs/clients.md).
  */
 export function netrcMachineFor(url: URL, release: GoRelease): string {
   const host = url.hostname;

@@ -50,7 +50,7 @@ export interface ArtifactoryTokenOptions {
 }
 
 /**
- * Per-user scoped Artifactory tokens (PRODUCT.md "Upstreams"): for each
+ * Per-user scoped Artifactory tokens (docs/configuration.md `credentials`): for each
  * subject, mints with the admin token a short-lived token for the subject's
  * user name and a scope rendered from the template (JFrog REST APIs,
  * "Create Token": form fields `username`, `scope`, `expires_in`,

@@ -3,7 +3,7 @@ import { durationMs } from '../../core/duration.ts';
 import { unsafe } from '../../core/unsafe-settings.ts';
 
 /**
- * The `state:` section of gateway.yaml (issue 5), to be merged into
+ * The `state:` section of gateway.yaml, to be merged into
  * gateway/config/schema.ts. Shape and cross-field rules only; secrets are
  * resolved by gateway/state/settings.ts. Every object is strict.
  *

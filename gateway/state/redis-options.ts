@@ -190,7 +190,7 @@ export function createRedisClient(options: RedisStoreOptions, role: ClientRole):
   }
 }
 
-/** Logs the opt-in insecure settings once at start, as STYLE.md asks of anything unsafe. */
+/** Logs the opt-in insecure settings once at start, as every unsafe opt-in is. */
 export function warnInsecure(options: RedisStoreOptions, logger: StateLogger): void {
   if (options.tls?.insecureSkipVerify === true) {
     logger.warn(

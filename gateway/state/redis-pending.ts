@@ -19,7 +19,7 @@ type PendingWrite =
  * What RedisStore did locally while Redis was unusable and owes Redis once
  * it is back: values set, keys deleted, window events counted, messages
  * published. Replaying them keeps a lockout earned during an outage in force
- * after it (the issue 5 rule: never allow a locked account that local state
+ * after it (the rule: never allow a locked account that local state
  * knows about) and delivers revocations late rather than never.
  *
  * Replay is last-writer-wins for values, additive for window counts. Until a

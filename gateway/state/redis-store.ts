@@ -33,7 +33,7 @@ import { withTimeout } from './timeout.ts';
 
 /**
  * The shared state store on Redis (standalone, Sentinel or Cluster) through
- * ioredis, for many gateway processes (issue 5).
+ * ioredis, for many gateway processes.
  *
  * Redis trouble never reaches callers. Each call is bounded by the command
  * timeout; when Redis is down, slow or erroring, the call is answered by a

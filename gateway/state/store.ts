@@ -3,7 +3,7 @@ import { ModgateError } from '../../core/errors.ts';
 import { checkPositiveInteger } from '../../core/positive.ts';
 
 /**
- * The state-store seam: what gateway processes share (issue 5). Two
+ * The state-store seam: what gateway processes share. Two
  * implementations: `MemoryStore` (in-process, the embedded default) and
  * `RedisStore` (shared through Redis, with a per-process fallback).
  *
@@ -27,8 +27,7 @@ export interface StateStore {
   /**
    * The value under `key`, or undefined when absent or expired.
    * Serves the verified-credential cache, the negative cache, LDAP user and
-   * group lookups, minted upstream tokens (sealed) and lock markers (issue 5
-   * items 2 and 3).
+   * group lookups, minted upstream tokens (sealed) and lock markers.
    */
   get(key: StateKey): Promise<string | undefined>;
 

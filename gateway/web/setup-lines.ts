@@ -1,6 +1,6 @@
 /**
  * The lines a developer copies to point the go command at modgate with a
- * personal token (PRODUCT.md, "Facts about the go command"): go sends netrc
+ * personal token (docs/clients.md): go sends netrc
  * credentials only over https, pre-emptively as Basic; go ≤1.23 matches a
  * netrc `machine` on the host alone, go ≥1.24 on host:port, so a URL with a
  * port gets both lines.

@@ -1,5 +1,5 @@
 /**
- * An in-process stand-in for JFrog Artifactory as PRODUCT.md "Upstreams"
+ * An in-process stand-in for JFrog Artifactory as JFrog documents it
  * describes it and as JFrog documents it (sources in each module's comment,
  * test/support/artifactory/*.ts):
  * - Go repositories at `/artifactory/api/go/<repo-key>/...` served from

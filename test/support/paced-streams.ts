@@ -2,7 +2,7 @@
  * Concurrent request loops for a fixed time, each at most one request per
  * interval: the number of requests is bounded by streams × duration ÷ interval
  * whatever the machine's speed, so a test that streams requests never runs
- * into a rate limit on a fast machine (issue 20, item 6).
+ * into a rate limit on a fast machine.
  */
 import { setTimeout as delay } from 'node:timers/promises';
 

@@ -1,7 +1,7 @@
 /**
  * A deployment of real `modgate serve` processes sharing one real
  * redis-server, with real slapd as the directory and the Athens emulator as
- * the default upstream: what tests of shared state (issue 5) start. Each
+ * the default upstream: what tests of shared state start. Each
  * process gets its own gateway.yaml (the shared base, adjusted per test) and
  * its operational log beside it.
  */

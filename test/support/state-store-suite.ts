@@ -30,7 +30,7 @@ export interface StateStoreSuiteContext {
   teardown?: () => Promise<void>;
 }
 
-/** Longest time a publish may take to reach another handle's subscriber (milliseconds), per issue 5. */
+/** Longest time a publish may take to reach another handle's subscriber (milliseconds). */
 const DELIVERY_BOUND_MS = 1_000;
 
 /** Runs `f` and returns the code of the ModgateError it throws. */
