@@ -5,7 +5,9 @@
  * (auth/jwt/verifier.ts). Plain values in, a principal out: the gateway's
  * authenticator turns it into an `Identity` with method `oidc`.
  */
+
 import { ModgateError } from '../core/errors.ts';
+import type { Principal } from '../core/principal.ts';
 import type { DirectoryUser } from './directory.ts';
 import type { IntrospectedToken } from './introspection.ts';
 import { ServiceIdentities, type ServiceIdentity } from './jwt/service-identity.ts';
@@ -39,11 +41,7 @@ export interface OpaqueTokenOptions {
 }
 
 /** Who an active opaque token speaks for. */
-export interface OpaquePrincipal {
-  /** Directory user name, or the service identity's name. */
-  readonly user: string;
-  /** Directory groups now, or the service identity's configured groups. */
-  readonly groups: readonly string[];
+export interface OpaquePrincipal extends Principal {
   /** `user`: a directory user; `service`: a configured service identity (no directory user). */
   readonly kind: 'user' | 'service';
 }

@@ -4,7 +4,8 @@ import { pickLatest } from '../core/gomod/latest.ts';
 import { escapeVersion } from '../core/gomod/module.ts';
 import * as semver from '../core/gomod/semver.ts';
 import { versionOrder } from '../core/gomod/toolchain.ts';
-import type { CompiledPolicy, Decision, Subject, Verdict } from '../policies/types.ts';
+import type { Principal } from '../core/principal.ts';
+import type { CompiledPolicy, Decision, Verdict } from '../policies/types.ts';
 import { isVersionQuery, type RequestContext } from './context.ts';
 import type { GoproxyRequest } from './goproxy-path.ts';
 import type { PublishTimes } from './publish-times.ts';
@@ -41,7 +42,7 @@ export async function authorize(
   deps: AuthorizeDeps,
 ): Promise<Authorized> {
   if (request.kind === 'sumdb') return { kind: 'forward' };
-  const subject: Subject = { user: identity.user, groups: identity.groups };
+  const subject: Principal = identity;
   const { policy } = deps;
   if (request.kind === 'info' && isVersionQuery(request.version))
     return resolveQuery(ctx, deps, subject, request);
@@ -102,7 +103,7 @@ export async function authorize(
 async function resolveQuery(
   ctx: RequestContext,
   deps: AuthorizeDeps,
-  subject: Subject,
+  subject: Principal,
   request: Omit<MetadataRequest & { kind: 'info' }, 'kind'>,
 ): Promise<Authorized> {
   const info = await deps.upstream.fetchText(ctx, { ...request, kind: 'info' });
@@ -117,7 +118,7 @@ async function resolveQuery(
 async function decideResolved(
   ctx: RequestContext,
   deps: AuthorizeDeps,
-  subject: Subject,
+  subject: Principal,
   request: { module: string; escapedModule: string },
   info: string,
   query: string,
@@ -141,7 +142,7 @@ async function decideResolved(
 async function latest(
   ctx: RequestContext,
   deps: AuthorizeDeps,
-  subject: Subject,
+  subject: Principal,
   request: { kind: 'list' | 'latest'; module: string; escapedModule: string },
   newestAllowed: string | undefined,
 ): Promise<Authorized> {
@@ -163,7 +164,7 @@ async function latest(
 async function decideVersion(
   ctx: RequestContext,
   deps: AuthorizeDeps,
-  subject: Subject,
+  subject: Principal,
   module: string,
   escapedModule: string,
   version: string,
@@ -179,7 +180,7 @@ async function decideVersion(
 async function decideAll(
   ctx: RequestContext,
   deps: AuthorizeDeps,
-  subject: Subject,
+  subject: Principal,
   module: string,
   escapedModule: string,
   versions: readonly string[],

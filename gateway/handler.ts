@@ -19,7 +19,7 @@ import type { Readiness } from './readiness.ts';
 import { writeAnswer, writeRefusal } from './respond.ts';
 import type { Revocations } from './revocations.ts';
 import { bindUpstream, type RoutingDeps } from './route.ts';
-import type { PageHandler } from './sso/routes.ts';
+import type { PageHandler } from './sso/deps.ts';
 
 export interface PipelineDeps {
   readonly authenticator: Authenticator;

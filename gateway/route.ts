@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Identity } from '../auth/identity.ts';
 import { isModgateError, ModgateError } from '../core/errors.ts';
+import type { Principal } from '../core/principal.ts';
 import type { CompiledPolicy } from '../policies/types.ts';
 import type { RequestContext } from './context.ts';
 import type { CredentialProvider } from './credentials/credential.ts';
@@ -44,7 +45,7 @@ export function bindUpstream(
   request: GoproxyRequest,
   deps: RoutingDeps,
 ): BoundUpstream {
-  const subject = { user: identity.user, groups: identity.groups };
+  const subject: Principal = identity;
   const module = request.kind === 'sumdb' ? request.lookup?.module : request.module;
   if (request.kind === 'sumdb' && module !== undefined) {
     const glob = policy.routes.privatePattern(module);

@@ -5,6 +5,8 @@
  * unexpired rules the first deny in file order decides, else the first allow,
  * else the policy `default`.
  */
+
+import type { Principal } from '../core/principal.ts';
 import {
   type CompiledRule,
   compileRule,
@@ -17,7 +19,7 @@ import { moduleVerdict } from './module-verdict.ts';
 import { compileRoutes } from './routes.ts';
 import { buildRuleIndex, type IndexEntry } from './rule-index.ts';
 import type { PolicyFile } from './schema.ts';
-import type { Action, CompiledPolicy, Decision, Query, Subject, Verdict } from './types.ts';
+import type { Action, CompiledPolicy, Decision, Query, Verdict } from './types.ts';
 
 /** What the policy enforces in `mode: dry-run`: everything is allowed, the real evaluation goes to `dryRun`. */
 export const DRY_RUN_VERDICT: Verdict = Object.freeze({
@@ -159,7 +161,7 @@ export function compilePolicy(file: PolicyFile, options: CompileOptions): Compil
     return !hasDryRunRules && !policyDryRun ? all : combine(enforced, all);
   };
 
-  const needsPublishTime = (subject: Subject, module: string, now = Date.now()): boolean => {
+  const needsPublishTime = (subject: Principal, module: string, now = Date.now()): boolean => {
     if (minAgeIndex.size === 0) return false;
     let found = false;
     minAgeIndex.forEachMatch(module, (e) => {
@@ -175,7 +177,7 @@ export function compilePolicy(file: PolicyFile, options: CompileOptions): Compil
     routes: compileRoutes(file.routes),
     decide: (query: Query) => failClosed(() => decide(query)),
     decideModule: (query: Omit<Query, 'version' | 'publishedAt'>) => failClosed(() => decideModule(query)),
-    needsPublishTime: (subject: Subject, module: string, now?: number) => {
+    needsPublishTime: (subject: Principal, module: string, now?: number) => {
       try {
         return needsPublishTime(subject, module, now);
       } catch {

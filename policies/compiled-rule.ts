@@ -4,10 +4,11 @@
  * allocates nothing for the common case.
  */
 import { parseDuration } from '../core/duration.ts';
+import type { Principal } from '../core/principal.ts';
 import { type ModulePattern, parseModulePattern } from './module-pattern.ts';
 import { type PolicyRule, parseExpiry } from './schema.ts';
 import { compileSubjects, inSubjectSet, type SubjectSet } from './subjects.ts';
-import type { Action, Subject, Verdict } from './types.ts';
+import type { Action, Verdict } from './types.ts';
 import { satisfies } from './version-constraint.ts';
 
 export interface CompiledRule extends SubjectSet {
@@ -60,7 +61,7 @@ export function compileRule(source: PolicyRule, index: number, line: number | un
 }
 
 /** Whether the rule names this subject: `*`, the user, or one of the groups. */
-export function subjectMatches(rule: CompiledRule, subject: Subject): boolean {
+export function subjectMatches(rule: CompiledRule, subject: Principal): boolean {
   return inSubjectSet(rule, subject);
 }
 

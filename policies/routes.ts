@@ -7,10 +7,10 @@
  * broader route happens to come first.
  */
 import { pathMatch } from '../core/gomod/path-match.ts';
+import type { Principal } from '../core/principal.ts';
 import { type ModulePattern, parseModulePattern } from './module-pattern.ts';
 import type { PolicyRoute } from './schema.ts';
 import { compileSubjects, inSubjectSet, type SubjectSet } from './subjects.ts';
-import type { Subject } from './types.ts';
 
 /** Where a module goes. `route` is undefined when no route matched (the gateway's default upstream). */
 export interface RouteChoice {
@@ -33,7 +33,7 @@ export interface RouteTable {
     readonly modules: readonly string[];
     readonly private: boolean;
   }[];
-  choose(subject: Subject, module: string): RouteChoice;
+  choose(subject: Principal, module: string): RouteChoice;
   /**
    * The glob of the private route a module path belongs to (its name must not
    * reach a public checksum DB), or undefined.

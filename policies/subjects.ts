@@ -1,4 +1,4 @@
-import type { Subject } from './types.ts';
+import type { Principal } from '../core/principal.ts';
 
 /** A compiled list of subjects (`user:<name>`, `group:<name>`, `*`) as sets. */
 export interface SubjectSet {
@@ -21,7 +21,7 @@ export function compileSubjects(subjects: readonly string[]): SubjectSet {
 }
 
 /** Whether the set names this subject: `*`, the user, or one of the groups. */
-export function inSubjectSet(set: SubjectSet, subject: Subject): boolean {
+export function inSubjectSet(set: SubjectSet, subject: Principal): boolean {
   if (set.anySubject || set.users.has(subject.user)) return true;
   if (set.groups.size === 0) return false;
   for (const g of subject.groups) if (set.groups.has(g)) return true;

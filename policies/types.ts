@@ -6,14 +6,8 @@
  * pattern (GOPRIVATE glob, optional `@<constraint>` on the version); deny
  * overrides allow; `default` decides when no rule matches.
  */
+import type { Principal } from '../core/principal.ts';
 import type { RouteTable } from './routes.ts';
-
-/** Who is asking, as the policy sees it. */
-export interface Subject {
-  readonly user: string;
-  /** Directory group names. */
-  readonly groups: readonly string[];
-}
 
 export type Action = 'allow' | 'deny';
 
@@ -37,7 +31,7 @@ export interface Decision extends Verdict {
 
 /** One decision question. */
 export interface Query {
-  readonly subject: Subject;
+  readonly subject: Principal;
   /** Module path, unescaped (`github.com/Acme/tool`). */
   readonly module: string;
   /** Canonical version (`v1.2.3`, pseudo-versions, `+incompatible`). */
@@ -75,5 +69,5 @@ export interface CompiledPolicy {
    * Whether some `min_age` rule applies to this subject and module, i.e.
    * whether {@link decide} needs `publishedAt`. Cheap; never throws.
    */
-  needsPublishTime(subject: Subject, module: string, now?: number): boolean;
+  needsPublishTime(subject: Principal, module: string, now?: number): boolean;
 }

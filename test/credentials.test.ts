@@ -5,18 +5,19 @@
  * concurrency, refresh before expiry, failures that are clear, uncached and
  * free of the admin token.
  */
+
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import { type ErrorCode, isModgateError, type ModgateError } from '../core/errors.ts';
+import type { Principal } from '../core/principal.ts';
 import {
   ArtifactoryTokenCredential,
   type ArtifactoryTokenOptions,
   DEFAULT_TOKEN_EXPIRES_IN_S,
 } from '../gateway/credentials/artifactory-token.ts';
-import type { CredentialSubject } from '../gateway/credentials/credential.ts';
 import { ScopeTemplate } from '../gateway/credentials/scope.ts';
 import { StaticCredential } from '../gateway/credentials/static.ts';
 import { MemoryTokenCache, type TokenCache } from '../gateway/credentials/token-cache.ts';
@@ -39,8 +40,8 @@ const GROUPS = { 'team-a': { 'go-corp': 'read' }, 'team-b': { 'go-other': 'read'
 const INFO = '/example.com/hello/@v/v1.0.0.info';
 const SECRET_INFO = '/corp.example/team-a/secret/@v/v0.1.0.info';
 
-const alice: CredentialSubject = { user: 'alice', groups: ['team-a'] };
-const bob: CredentialSubject = { user: 'bob', groups: ['team-b'] };
+const alice: Principal = { user: 'alice', groups: ['team-a'] };
+const bob: Principal = { user: 'bob', groups: ['team-b'] };
 
 let tmp: string;
 let pki: TestPki;
@@ -480,7 +481,7 @@ describe('artifactory-token: https and configuration', () => {
 });
 
 describe('scope template', () => {
-  const subject = (groups: string[], user = 'alice'): CredentialSubject => ({ user, groups });
+  const subject = (groups: string[], user = 'alice'): Principal => ({ user, groups });
   const render = (
     template: string,
     groups: string[],

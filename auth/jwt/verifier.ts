@@ -10,8 +10,10 @@
  * signature with the issuer's JWKS → `iss`, `aud`, `exp`, `nbf` with clock
  * tolerance → subject mapping → directory lookup.
  */
+
 import { decodeJwt, decodeProtectedHeader, jwtVerify } from 'jose';
 import { ModgateError } from '../../core/errors.ts';
+import type { Principal } from '../../core/principal.ts';
 import type { DirectoryUser } from '../directory.ts';
 import { type IdpCallObserver, IssuerKeys } from './issuer-keys.ts';
 import { fromJoseError, JWT_REASONS } from './jose-errors.ts';
@@ -74,11 +76,7 @@ export interface JwtVerifierOptions {
 }
 
 /** Who a verified token speaks for. */
-export interface JwtPrincipal {
-  /** Directory user name, or the service identity's name. */
-  readonly user: string;
-  /** Directory groups at verification time, or the service identity's configured groups. */
-  readonly groups: readonly string[];
+export interface JwtPrincipal extends Principal {
   /** `user`: a directory user; `service`: a configured service identity (no directory user). */
   readonly kind: 'user' | 'service';
   readonly issuer: string;

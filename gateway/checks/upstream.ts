@@ -4,20 +4,21 @@
  * credentials), sent with the credential modgate uses for it; a folder
  * upstream must be a readable folder.
  */
+
 import { constants } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import { isModgateError } from '../../core/errors.ts';
 import { escapePath } from '../../core/gomod/module.ts';
+import type { Principal } from '../../core/principal.ts';
 import type { GatewaySettings, UpstreamSettings } from '../config/settings.ts';
 import { newRequestContext, type RequestContext } from '../context.ts';
-import type { CredentialSubject } from '../credentials/credential.ts';
 import type { RoutingDeps } from '../route.ts';
 import type { Upstream } from '../upstreams/upstream.ts';
 import { type Check, type CheckOutcome, outcome } from './check.ts';
 
 /** Who the probe acts for when the upstream's credential is minted per subject (Artifactory tokens). */
-export const PROBE_SUBJECT: CredentialSubject = Object.freeze({ user: 'modgate-probe', groups: [] });
+export const PROBE_SUBJECT: Principal = Object.freeze({ user: 'modgate-probe', groups: [] });
 
 /** One check per upstream in gateway.yaml, probing through the upstreams and credentials in `routing`. */
 export function upstreamChecks(

@@ -2,7 +2,8 @@ import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { rootCertificates } from 'node:tls';
 import { isModgateError, ModgateError } from '../../core/errors.ts';
-import { basicAuthorization, type CredentialProvider, type CredentialSubject } from './credential.ts';
+import type { Principal } from '../../core/principal.ts';
+import { basicAuthorization, type CredentialProvider } from './credential.ts';
 import { type FormResponse, postForm } from './post-form.ts';
 import { type GroupAllowlist, ScopeTemplate } from './scope.ts';
 import { MemoryTokenCache, type TokenCache } from './token-cache.ts';
@@ -127,7 +128,7 @@ export class ArtifactoryTokenCredential implements CredentialProvider {
    * with `policy.denied` when the subject cannot get a scope (see
    * ScopeTemplate.render), and with the mint's failure otherwise.
    */
-  async authorization(subject: CredentialSubject, signal?: AbortSignal): Promise<string> {
+  async authorization(subject: Principal, signal?: AbortSignal): Promise<string> {
     if (this.#closed) throw new ModgateError('internal', `credential ${this.name} is closed`);
     const scope = this.scope.render(subject);
     const token = await abortable(this.#token(subject.user, scope), signal, this.name);
@@ -135,7 +136,7 @@ export class ArtifactoryTokenCredential implements CredentialProvider {
   }
 
   /** Drops the cached token for `subject`, e.g. after Artifactory answered 401 to it (revoked). */
-  async forget(subject: CredentialSubject): Promise<void> {
+  async forget(subject: Principal): Promise<void> {
     await this.#cache.delete(this.#key(subject.user, this.scope.render(subject)));
   }
 

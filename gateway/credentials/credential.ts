@@ -12,6 +12,7 @@
  *   secret: not the returned value, not the provider's own key material.
  * - `close()` releases sockets and timers; later calls are refused.
  */
+import type { Principal } from '../../core/principal.ts';
 export interface CredentialProvider {
   /** The credential's name in gateway.yaml, for logs and error messages. */
   readonly name: string;
@@ -22,17 +23,11 @@ export interface CredentialProvider {
    * `Basic ...` or `Bearer ...`). `signal` gives up waiting (the request went
    * away); it never cancels work other callers share.
    */
-  authorization(subject: CredentialSubject, signal?: AbortSignal): Promise<string>;
+  authorization(subject: Principal, signal?: AbortSignal): Promise<string>;
   close(): Promise<void>;
 }
 
 export type CredentialKind = 'static' | 'artifactory-token';
-
-/** Who modgate acts for: the authenticated user and their groups (from the directory). */
-export interface CredentialSubject {
-  readonly user: string;
-  readonly groups: readonly string[];
-}
 
 /** `Basic base64(user:secret)` (RFC 7617 section 2); the user must not contain a colon. */
 export function basicAuthorization(user: string, secret: string): string {

@@ -1,5 +1,5 @@
 import { ModgateError } from '../../core/errors.ts';
-import type { CredentialSubject } from './credential.ts';
+import type { Principal } from '../../core/principal.ts';
 
 /**
  * Renders the `scope` of an Artifactory token for a subject from a template
@@ -81,7 +81,7 @@ export class ScopeTemplate {
    * be used or when `{groups}` would be empty (the subject holds no group
    * this credential may grant).
    */
-  render(subject: CredentialSubject): string {
+  render(subject: Principal): string {
     if (subject.user === '' || UNSAFE_USER.test(subject.user)) {
       throw new ModgateError(
         'policy.denied',

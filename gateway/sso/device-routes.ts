@@ -20,9 +20,9 @@ import { toModgateError } from '../errors.ts';
 import { writeJson } from '../respond.ts';
 import { readFields, requirePost } from './api-request.ts';
 import { writeApiError } from './api-response.ts';
+import type { PageHandler, SsoDeps } from './deps.ts';
 import { DeviceGrant, MAX_DEVICE_CODE_CHARS } from './device-grant.ts';
 import { revokeSelf } from './revoke-self.ts';
-import type { PageHandler, SsoDeps } from './routes.ts';
 
 /** The paths of the login and token API. */
 export const DEVICE_PATHS = {

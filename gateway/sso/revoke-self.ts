@@ -9,7 +9,7 @@ import { ModgateError } from '../../core/errors.ts';
 import type { RequestContext } from '../context.ts';
 import { writeJson } from '../respond.ts';
 import { readFields } from './api-request.ts';
-import type { SsoDeps } from './routes.ts';
+import type { SsoDeps } from './deps.ts';
 
 export async function revokeSelf(
   ctx: RequestContext,

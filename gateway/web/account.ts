@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { DirectoryUser } from '../../auth/directory.ts';
 import { isModgateError, ModgateError } from '../../core/errors.ts';
 import type { RequestContext } from '../context.ts';
-import type { SsoDeps } from '../sso/routes.ts';
+import type { SsoDeps } from '../sso/deps.ts';
 import { CSRF_FIELD, type Csrf } from './csrf.ts';
 import type { SafeHtml } from './html.ts';
 import { newNonce, readForm, redirect, sendPage } from './http.ts';

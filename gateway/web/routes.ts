@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ModgateError } from '../../core/errors.ts';
 import type { RequestContext } from '../context.ts';
 import { statusOf, toModgateError } from '../errors.ts';
-import type { PageHandler, SsoDeps } from '../sso/routes.ts';
+import type { PageHandler, SsoDeps } from '../sso/deps.ts';
 import { AccountPages } from './account.ts';
 import { SealedCookies } from './cookies.ts';
 import { Csrf } from './csrf.ts';
