@@ -157,6 +157,14 @@ describe('golang.org/toolchain versions', () => {
     expect(goNames(semver.sort([...versions]))).toEqual(['1.9.2', '1.21.0', '1.21.1', '1.99.0', '1.21rc2']);
   });
 
+  it('versions without a valid Go version are equal to each other and below every valid one, as go sorts them', () => {
+    // go list -m -versions toolchain printed go1.21.x go1.21RC1 go1.21.0rc1 … in this order: gover.Compare of "" and "".
+    const invalid = ['go1.21.x', 'go1.21RC1', 'go1.21.0rc1'].map((n) => toolchainVersion(n, 'linux-amd64'));
+    for (const a of invalid) for (const b of invalid) expect(compareToolchainVersions(a, b)).toBe(0);
+    expect(compareToolchainVersions(invalid[0]!, toolchainVersion('go1', 'linux-amd64'))).toBe(-1);
+    expect(compareToolchainVersions('v1.0.0', invalid[1]!)).toBe(0);
+  });
+
   it('@latest of golang.org/toolchain is the newest Go release; a release candidate only when there is nothing else', () => {
     const rc = toolchainVersion('go1.100rc1', 'linux-amd64');
     expect(pickLatest([...versions, rc], TOOLCHAIN_MODULE)).toBe(toolchainVersion('go1.99.0', 'linux-amd64'));

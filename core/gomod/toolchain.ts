@@ -41,14 +41,15 @@ export function parseToolchainVersion(version: string): ToolchainVersion | undef
 
 /**
  * Orders toolchain module versions by their Go version, then platform (as
- * strings); anything not of the toolchain form sorts below, by semver.
+ * strings). Anything without a valid Go version sorts below, and all such
+ * are equal to each other, as the go command sorts them (gover.Compare of
+ * FromToolchain, which is "" for every one of them).
  */
 export function compareToolchainVersions(a: string, b: string): number {
   const ta = parseToolchainVersion(a);
   const tb = parseToolchainVersion(b);
   if (ta === undefined || tb === undefined) {
-    if (ta !== tb) return ta === undefined ? -1 : 1;
-    return semver.compare(a, b);
+    return ta === tb ? 0 : ta === undefined ? -1 : 1;
   }
   return (
     compareGoVersions(ta.go, tb.go) || (ta.platform === tb.platform ? 0 : ta.platform < tb.platform ? -1 : 1)

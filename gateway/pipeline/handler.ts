@@ -1,0 +1,141 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import type { Authenticator } from '../../auth/authenticator.ts';
+import { credentialShape } from '../../auth/jwt/credential-shape.ts';
+import { ModgateError } from '../../core/errors.ts';
+import type { AbuseGuard } from '../abuse/guard.ts';
+import { admit } from './admit.ts';
+import type { AuditLog } from '../ops/audit.ts';
+import { authorize } from './authorize.ts';
+import type { TrustedProxies } from './client-ip.ts';
+import { newRequestContext, type RequestContext } from './context.ts';
+import { retryAfterOf, statusOf, toModgateError } from './errors.ts';
+import type { Metrics } from '../ops/metrics.ts';
+import { serveOps } from '../ops/ops-routes.ts';
+import type { ParsedPaths } from '../protocol/parsed-paths.ts';
+import type { PolicyStore } from './policy-store.ts';
+import type { PublishTimes } from './publish-times.ts';
+import type { Readiness } from '../ops/readiness.ts';
+import { writeAnswer, writeRefusal } from './respond.ts';
+import type { Revocations } from './revocations.ts';
+import { bindUpstream, type RoutingDeps } from './route.ts';
+import type { PageHandler } from '../people/sso/deps.ts';
+
+export interface PipelineDeps {
+  readonly authenticator: Authenticator;
+  readonly routing: RoutingDeps;
+  readonly policies: PolicyStore;
+  readonly readiness: Readiness;
+  readonly revocations: Revocations;
+  readonly adminToken: string | undefined;
+  readonly metrics: Metrics;
+  readonly publishTimes: PublishTimes;
+  readonly audit: AuditLog;
+  readonly log: Logger;
+  readonly realm: string;
+  readonly abuse: AbuseGuard;
+  readonly trustedProxies: TrustedProxies;
+  /** The checksum databases served under `/sumdb/<name>/` (`checksum_databases`). */
+  readonly checksumDatabases: ReadonlySet<string>;
+  /** Recently parsed GOPROXY paths. */
+  readonly paths: ParsedPaths;
+  /** Login, set-up and token pages, when `sso` is configured. */
+  readonly pages?: PageHandler | undefined;
+}
+
+/**
+ * The request pipeline: parse → authenticate → authorize → forward, then one audit record
+ * when the response is over (however it ended). Each stage is a function of
+ * its own; this only sequences them and turns a thrown ModgateError into the
+ * refusal the go command prints.
+ */
+export function createHandler(deps: PipelineDeps): (req: IncomingMessage, res: ServerResponse) => void {
+  const authLog = deps.log.child({ stream: 'auth' });
+  return (req, res) => {
+    const ctx = newRequestContext(req, deps.trustedProxies);
+    res.setHeader('x-request-id', ctx.id);
+    // Draining: finish this response, then close the connection so the client reconnects elsewhere.
+    if (deps.readiness.draining) res.setHeader('connection', 'close');
+    res.once('close', () => {
+      ctx.status = res.headersSent ? res.statusCode : 0;
+      deps.audit.record(ctx);
+      deps.metrics.request(ctx);
+    });
+    run(ctx, req, res, deps, authLog).catch((err: unknown) => refuse(ctx, res, toModgateError(err), deps));
+  };
+}
+
+async function run(
+  ctx: RequestContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  deps: PipelineDeps,
+  authLog: Logger,
+) {
+  if (await serveOps(ctx, req, res, deps)) return;
+  if (deps.pages && (await deps.pages(ctx, req, res))) return;
+  if (ctx.method !== 'GET' && ctx.method !== 'HEAD') {
+    throw new ModgateError(
+      'request.method_not_allowed',
+      `method ${ctx.method.slice(0, 16)} not allowed; GOPROXY is read-only`,
+    );
+  }
+  const request = deps.paths.parse(ctx.path);
+  ctx.request = request;
+  admit(req.url ?? '', request, deps.checksumDatabases);
+  // Parsed once: the lockout needs the claimed user name, authentication the rest.
+  const shape = credentialShape(req.headers.authorization);
+  ctx.credential = shape.kind;
+  const claimed = shape.kind.startsWith('basic-') ? shape.username : undefined;
+  await deps.abuse.beforeAuthentication(claimed, ctx.sourceIp);
+  try {
+    ctx.identity = await deps.authenticator.authenticate(req.headers.authorization, shape);
+  } catch (err) {
+    const e = toModgateError(err);
+    authLog.info({ event: 'auth.failure', code: e.code, reason: e.message, ip: ctx.sourceIp, trace: ctx.id });
+    await deps.abuse.authenticationFailed(e, claimed, ctx.sourceIp);
+    throw e;
+  }
+  await deps.abuse.rateLimit(ctx.identity);
+  // One policy per request, even if a reload lands meanwhile.
+  const policy = deps.policies.current;
+  const upstream = bindUpstream(policy, ctx.identity, request, deps.routing);
+  ctx.upstream = upstream.name;
+  ctx.route = upstream.route;
+  res.once('close', await deps.abuse.enterUpstream(upstream.name));
+  const authorized = await authorize(ctx, request, ctx.identity, {
+    policy,
+    upstream,
+    publishTimes: deps.publishTimes,
+  });
+  if (authorized.kind === 'answer') {
+    ctx.bytesSent += writeAnswer(res, authorized.body, authorized.contentType);
+    return;
+  }
+  await upstream.serve(ctx, request, req, res);
+}
+
+function refuse(ctx: RequestContext, res: ServerResponse, err: ModgateError, deps: PipelineDeps): void {
+  ctx.error = err;
+  const status = statusOf(err);
+  if (status >= 500) {
+    deps.log.error({ err, code: err.code, detail: err.detail, trace: ctx.id, path: ctx.path }, err.message);
+  }
+  const headers: Record<string, string> = {};
+  let hints: string[] = [];
+  if (status === 401) headers['www-authenticate'] = `Basic realm="${deps.realm}", charset="UTF-8"`;
+  if (status === 405) headers.allow = 'GET, HEAD';
+  const retryAfter = retryAfterOf(err);
+  if (retryAfter !== undefined) headers['retry-after'] = retryAfter;
+  if (err.code === 'auth.missing') hints = netrcHints(res.req);
+  ctx.bytesSent += writeRefusal(res, ctx.id, err, headers, hints).bytes;
+}
+
+/** Tells a go user where credentials go: ~/.netrc (go sends them only over https). */
+function netrcHints(req: IncomingMessage): string[] {
+  const host = (req.headers.host ?? 'this-host').replace(/:\d+$/, '').replace(/[^A-Za-z0-9.:[\]-]/g, '');
+  return [
+    `add your credentials to ~/.netrc (or the file $NETRC names):`,
+    `  machine ${host} login <user> password <password or token>`,
+  ];
+}
