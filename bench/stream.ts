@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { hashPassword } from '../auth/password-hash.ts';
-import { writeLargeZip } from '../gateway/goproxy-folder.ts';
+import { writeLargeZip } from '../gateway/protocol/goproxy-folder.ts';
 import { startAthensEmulator } from '../test/support/athens-emulator.ts';
 import { makeTestPki } from '../test/support/tls.ts';
 import { rssMb, startGatewayProcess } from './support/processes.ts';

@@ -3,7 +3,7 @@
  * message text. `message` is the public, one-line reason a client may see (no
  * secrets, no internals); `detail` and `cause` are for the operational log only.
  *
- * The mapping code → HTTP status lives in gateway/errors.ts.
+ * The mapping code → HTTP status lives in gateway/pipeline/errors.ts.
  */
 export type ErrorCode =
   // request shape
@@ -33,7 +33,7 @@ export type ErrorCode =
   | 'upstream.rejected_credential'
   | 'upstream.refused'
   | 'upstream.bad_response'
-  // browser pages, token self-service and login (gateway/web, gateway/sso)
+  // browser pages, token self-service and login (gateway/people/web, gateway/people/sso)
   | 'request.invalid' // a form or API body that does not make sense
   | 'request.forbidden' // CSRF check failed, or not the owner
   | 'sso.login_failed' // the IdP said no, or its answer did not check out

@@ -2,7 +2,7 @@ import { mkdtemp, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openAuditFile } from '../gateway/audit-file.ts';
+import { openAuditFile } from '../gateway/ops/audit-file.ts';
 
 let dir: string;
 beforeEach(async () => {

@@ -67,6 +67,22 @@ describe('import boundaries', () => {
     expect(found).toEqual({ [`${room}/deep/a.ts`]: ['lint/style/noRestrictedImports'] });
   });
 
+  it('the server imports nothing of client/; client/ imports nothing of the server', async () => {
+    const found = await lint('client', {
+      'gateway/pipeline/a.ts': exporting('../../client/leaf.ts'),
+      'gateway/pipeline/b.ts': exporting('../../core/leaf.ts'),
+      'client/a.ts': exporting('../gateway/pipeline/b.ts'),
+      'client/leaf.ts': exporting('../auth/leaf.ts'),
+      'bin/a.ts': exporting('../client/leaf.ts'),
+      'auth/leaf.ts': LEAF,
+      'core/leaf.ts': LEAF,
+    });
+    expect(found).toEqual({
+      'gateway/pipeline/a.ts': ['lint/style/noRestrictedImports'],
+      'client/a.ts': ['lint/style/noRestrictedImports'],
+    });
+  });
+
   it('an import cycle fails, type-only imports included', async () => {
     const found = await lint('cycle', {
       'gateway/a.ts': "import type { B } from './b.ts';\nexport interface A { b?: B }\n",

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { checkConfigCommand } from '../bin/commands/check-config.ts';
-import { checkServerCertificate } from '../gateway/checks/tls.ts';
+import { checkServerCertificate } from '../gateway/ops/checks/tls.ts';
 import { USERS } from './support/directory-fixture.ts';
 import { secretFile } from './support/gateway.ts';
 import { freePort } from './support/ports.ts';

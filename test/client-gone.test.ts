@@ -6,7 +6,7 @@
  */
 import { connect } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeLargeZip } from '../gateway/goproxy-folder.ts';
+import { writeLargeZip } from '../gateway/protocol/goproxy-folder.ts';
 import { USERS } from './support/directory-fixture.ts';
 import { httpsGet, startGet } from './support/https-client.ts';
 import { sleep } from './support/redis.ts';

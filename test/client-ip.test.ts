@@ -1,12 +1,12 @@
 /**
- * Which client IP counts behind load balancers (gateway/client-ip.ts):
+ * Which client IP counts behind load balancers (gateway/pipeline/client-ip.ts):
  * X-Forwarded-For only from trusted proxies, walked from the right; spoofed
  * left entries, IPv6, IPv4-mapped IPv6 and garbage.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isModgateError } from '../core/errors.ts';
-import { clientIp, normalizeIp, TrustedProxies } from '../gateway/client-ip.ts';
+import { clientIp, normalizeIp, TrustedProxies } from '../gateway/pipeline/client-ip.ts';
 
 const TRUSTED = ['10.0.0.0/8', '192.168.1.1', '2001:db8:ffff::/48'];
 const proxies = TrustedProxies.from(TRUSTED);

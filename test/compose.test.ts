@@ -19,7 +19,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { LdapDirectory, type LdapDirectoryOptions } from '../auth/ldap-directory.ts';
 import { healthcheck } from '../deploy/image/healthcheck.ts';
-import { checkLdap } from '../gateway/checks/ldap.ts';
+import { checkLdap } from '../gateway/ops/checks/ldap.ts';
 import { gatewayNodeFlags } from './support/node-flags.ts';
 import { freePort } from './support/ports.ts';
 import { makeTestPki, type TestPki } from './support/tls.ts';

@@ -19,8 +19,8 @@ import {
   netrcMachineFor,
   parseGoproxy,
   parseGoVersion,
-} from '../gateway/checks/go-env.ts';
-import { parseNetrc } from '../gateway/checks/netrc.ts';
+} from '../client/go-env.ts';
+import { parseNetrc } from '../client/netrc.ts';
 import { USERS } from './support/directory-fixture.ts';
 import { CLIENT_GOS, GO, type GoBinary, type GoEnv, matchesNetrcPort, writeNetrc } from './support/go.ts';
 import { netrcMachines, type Stack, startStack } from './support/stack.ts';

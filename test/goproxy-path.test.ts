@@ -11,7 +11,7 @@ import {
   MAX_REQUEST_PATH_BYTES,
   parseGoproxyPath,
   upstreamPath,
-} from '../gateway/goproxy-path.ts';
+} from '../gateway/protocol/goproxy-path.ts';
 
 /** The ModgateError `parseGoproxyPath` throws for `path`; fails the test if it returns or throws anything else. */
 function rejection(path: string): { code: ErrorCode; message: string } {

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { postJson } from '../bin/commands/modgate-api.ts';
 import { DEVICE_LOGIN_STARTS } from '../gateway/abuse/guard.ts';
-import { netrcEntryFor, parseNetrc } from '../gateway/checks/netrc.ts';
+import { netrcEntryFor, parseNetrc } from '../client/netrc.ts';
 import { USERS } from './support/directory-fixture.ts';
 import { runGo } from './support/go.ts';
 import { approveAtIdp, CLIENTS, type TestIdp } from './support/oidc-provider.ts';

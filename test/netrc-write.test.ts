@@ -8,13 +8,13 @@ import { chmod, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { netrcEntryFor, parseNetrc } from '../gateway/checks/netrc.ts';
+import { netrcEntryFor, parseNetrc } from '../client/netrc.ts';
 import {
   readNetrcFile,
   removeNetrcEntries,
   setNetrcEntries,
   writeNetrcFile,
-} from '../gateway/checks/netrc-write.ts';
+} from '../client/netrc-write.ts';
 
 const HOST = 'goproxy.corp';
 const HOST_PORT = 'goproxy.corp:8443';

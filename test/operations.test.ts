@@ -4,7 +4,7 @@
  */
 import { request } from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeLargeZip } from '../gateway/goproxy-folder.ts';
+import { writeLargeZip } from '../gateway/protocol/goproxy-folder.ts';
 import { USERS } from './support/directory-fixture.ts';
 import { httpsGet } from './support/https-client.ts';
 import { type Stack, startStack } from './support/stack.ts';

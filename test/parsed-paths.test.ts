@@ -1,8 +1,8 @@
 /** The memory of parsed GOPROXY paths: same answers as parseGoproxyPath, bounded, frozen, errors not kept. */
 import { describe, expect, it } from 'vitest';
 import { isModgateError } from '../core/errors.ts';
-import { parseGoproxyPath } from '../gateway/goproxy-path.ts';
-import { ParsedPaths } from '../gateway/parsed-paths.ts';
+import { parseGoproxyPath } from '../gateway/protocol/goproxy-path.ts';
+import { ParsedPaths } from '../gateway/protocol/parsed-paths.ts';
 
 const PATHS = [
   '/github.com/%21acme/tool/@v/v1.2.3.zip',

@@ -7,7 +7,7 @@ import { readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeModuleVersion } from '../gateway/goproxy-folder.ts';
+import { writeModuleVersion } from '../gateway/protocol/goproxy-folder.ts';
 import { USERS } from './support/directory-fixture.ts';
 import { CLIENT_GOS, GO, type GoBinary, initModule, runGo } from './support/go.ts';
 import { httpsGet } from './support/https-client.ts';

@@ -18,7 +18,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { type GatewayProcess, startGatewayProcess } from '../bench/support/processes.ts';
-import { writeLargeZip } from '../gateway/goproxy-folder.ts';
+import { writeLargeZip } from '../gateway/protocol/goproxy-folder.ts';
 import { type AthensEmulator, startAthensEmulator } from './support/athens-emulator.ts';
 import { fixtureUsersFile, USERS } from './support/directory-fixture.ts';
 import { makeTestPki, type TestPki } from './support/tls.ts';

@@ -18,7 +18,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { escapeVersion } from '../core/gomod/module.ts';
 import { TOOLCHAIN_MODULE } from '../core/gomod/toolchain.ts';
-import { writeLargeZip } from '../gateway/goproxy-folder.ts';
+import { writeLargeZip } from '../gateway/protocol/goproxy-folder.ts';
 import { type ChecksumDb, makeChecksumDb } from './support/checksum-db.ts';
 import { USERS } from './support/directory-fixture.ts';
 import { docsSection, yamlBlocks } from './support/docs.ts';

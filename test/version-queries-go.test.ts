@@ -9,7 +9,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { moduleVersionDir, writeModuleVersion } from '../gateway/goproxy-folder.ts';
+import { moduleVersionDir, writeModuleVersion } from '../gateway/protocol/goproxy-folder.ts';
 import { type ArtifactoryEmulator, startArtifactoryEmulator } from './support/artifactory-emulator.ts';
 import { USERS } from './support/directory-fixture.ts';
 import { CLIENT_GOS, runGo } from './support/go.ts';

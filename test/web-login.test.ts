@@ -13,9 +13,9 @@ import { request } from 'node:https';
 import { join } from 'node:path';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SSO_USER_REJECTED } from '../gateway/sso/oidc.ts';
-import { LOGIN_COOKIE } from '../gateway/web/login.ts';
-import { SESSION_COOKIE } from '../gateway/web/session.ts';
+import { SSO_USER_REJECTED } from '../gateway/people/sso/oidc.ts';
+import { LOGIN_COOKIE } from '../gateway/people/web/login.ts';
+import { SESSION_COOKIE } from '../gateway/people/web/session.ts';
 import { USERS } from './support/directory-fixture.ts';
 import { type GoEnv, runGo } from './support/go.ts';
 import { httpsGet } from './support/https-client.ts';
@@ -24,7 +24,7 @@ import { type SsoStack, startSsoStack } from './support/sso-stack.ts';
 import { PRIVATE_CORP_POLICY, type Stack } from './support/stack.ts';
 
 /** Where the test leaves its screenshot (git-ignored). */
-const ARTIFACTS = new URL('../test-artifacts/', import.meta.url).pathname;
+const ARTIFACTS = new URL('../test-artifacts', import.meta.url).pathname;
 const SESSION_KEY = 'web-login-test-session-key-0123456789abcdef';
 /** The directory lookup cache's TTL in this test (ms). */
 const LOOKUP_CACHE_MS = 500;

@@ -11,7 +11,7 @@ import { isModgateError } from '../core/errors.ts';
 import * as mod from '../core/gomod/module.ts';
 import { pathMatch } from '../core/gomod/path-match.ts';
 import * as semver from '../core/gomod/semver.ts';
-import { isTilePath } from '../gateway/goproxy-path.ts';
+import { isTilePath } from '../gateway/protocol/goproxy-path.ts';
 import { versionArbitrary } from './support/version-arbitrary.ts';
 import {
   type OracleCase,

@@ -8,7 +8,7 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeLargeZip, writeModuleVersion } from '../../gateway/goproxy-folder.ts';
+import { writeLargeZip, writeModuleVersion } from '../../gateway/protocol/goproxy-folder.ts';
 
 /** Where all bench modules live; the policy allows this tree to the bench users. */
 export const BENCH_PREFIX = 'bench.example';

@@ -8,9 +8,9 @@ import {
   netrcMachineFor,
   shellQuote,
   splitGlobs,
-} from '../../gateway/checks/go-env.ts';
-import { netrcPath } from '../../gateway/checks/netrc.ts';
-import { readNetrcFile, setNetrcEntries, writeNetrcFile } from '../../gateway/checks/netrc-write.ts';
+} from '../../client/go-env.ts';
+import { netrcPath } from '../../client/netrc.ts';
+import { readNetrcFile, setNetrcEntries, writeNetrcFile } from '../../client/netrc-write.ts';
 import {
   type ApiAnswer,
   clientTrust,

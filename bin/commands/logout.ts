@@ -2,9 +2,9 @@ import { homedir } from 'node:os';
 import { parseArgs } from 'node:util';
 import { decodeJwt } from 'jose';
 import { isPatShaped, PAT_PREFIX } from '../../auth/pat/token-format.ts';
-import { NETRC_HOST_PORT_SINCE, netrcMachineFor } from '../../gateway/checks/go-env.ts';
-import { netrcEntryFor, netrcPath, parseNetrc } from '../../gateway/checks/netrc.ts';
-import { readNetrcFile, removeNetrcEntries, writeNetrcFile } from '../../gateway/checks/netrc-write.ts';
+import { NETRC_HOST_PORT_SINCE, netrcMachineFor } from '../../client/go-env.ts';
+import { netrcEntryFor, netrcPath, parseNetrc } from '../../client/netrc.ts';
+import { readNetrcFile, removeNetrcEntries, writeNetrcFile } from '../../client/netrc-write.ts';
 import {
   type ApiAnswer,
   clientTrust,

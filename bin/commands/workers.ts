@@ -1,6 +1,6 @@
 import cluster from 'node:cluster';
 import { once } from 'node:events';
-import { rotateIfFull } from '../../gateway/audit-file.ts';
+import { rotateIfFull } from '../../gateway/ops/audit-file.ts';
 
 /** Pause before replacing a worker that died (ms), so a crash loop cannot spin the CPU. */
 const RESPAWN_DELAY_MS = 1_000;

@@ -5,7 +5,7 @@ import { DEFAULT_PAT_MAX_TTL_MS } from '../../auth/pat/personal-tokens.ts';
 import { isModgateError, ModgateError } from '../../core/errors.ts';
 import { unsafeWarnings } from '../../core/unsafe-settings.ts';
 import { deepFreeze, formatProblem, parseYamlWith, type YamlProblem } from '../../core/yaml-validate.ts';
-import { TrustedProxies } from '../client-ip.ts';
+import { TrustedProxies } from '../pipeline/client-ip.ts';
 import { type StateSettings, stateSettings } from '../state/settings.ts';
 import {
   type CredentialConfig,

@@ -3,7 +3,7 @@ import { DEFAULT_INTROSPECTION_CACHE_MAX_TTL_MS } from '../../auth/introspection
 import { DEFAULT_INTROSPECTION_USER_CLAIM } from '../../auth/opaque-token.ts';
 import { durationMs } from '../../core/duration.ts';
 import { unsafe } from '../../core/unsafe-settings.ts';
-import { SUMDB_NAME_RE } from '../goproxy-path.ts';
+import { SUMDB_NAME_RE } from '../protocol/goproxy-path.ts';
 import { stateConfigSchema } from '../state/config.ts';
 
 /**

@@ -8,7 +8,7 @@ import { hashPassword } from '../../auth/password-hash.ts';
 import { settingsFromYaml } from '../config/load.ts';
 import { DEFAULT_PORT } from '../config/schema.ts';
 import type { GatewaySettings } from '../config/settings.ts';
-import { writeModuleVersion } from '../goproxy-folder.ts';
+import { writeModuleVersion } from '../protocol/goproxy-folder.ts';
 import { makeSelfSignedCert } from './self-signed.ts';
 
 /** Where embedded-default state lives unless MODGATE_STATE_DIR says otherwise. */

@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
-import type { RequestContext } from '../context.ts';
+import type { RequestContext } from '../pipeline/context.ts';
 
 /**
  * Chunks smaller than this are left to the GC. Below it live Buffer's shared

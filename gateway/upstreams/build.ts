@@ -3,7 +3,7 @@ import { ArtifactoryTokenCredential } from '../credentials/artifactory-token.ts'
 import type { CredentialProvider } from '../credentials/credential.ts';
 import { StaticCredential } from '../credentials/static.ts';
 import type { TokenCache } from '../credentials/token-cache.ts';
-import type { RoutingDeps } from '../route.ts';
+import type { RoutingDeps } from '../pipeline/route.ts';
 import { CircuitBreaker } from './circuit-breaker.ts';
 import { DirUpstream } from './dir.ts';
 import { GuardedUpstream } from './guarded.ts';

@@ -5,8 +5,8 @@ import { join, resolve, sep } from 'node:path';
 import { ModgateError } from '../../core/errors.ts';
 import { pickLatest } from '../../core/gomod/latest.ts';
 import { escapeVersion } from '../../core/gomod/module.ts';
-import type { RequestContext } from '../context.ts';
-import type { GoproxyRequest } from '../goproxy-path.ts';
+import type { RequestContext } from '../pipeline/context.ts';
+import type { GoproxyRequest } from '../protocol/goproxy-path.ts';
 import { streamBody } from './body-chunks.ts';
 import { contentTypeOf, type MetadataRequest, type Upstream } from './upstream.ts';
 

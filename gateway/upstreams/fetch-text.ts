@@ -2,7 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Dispatcher } from 'undici';
 import { ModgateError } from '../../core/errors.ts';
 import { readBounded } from '../../core/read-bounded.ts';
-import type { GoproxyRequest } from '../goproxy-path.ts';
+import type { GoproxyRequest } from '../protocol/goproxy-path.ts';
 import { errorForStatus, errorForTransport, type TransportLimits, timeoutError } from './upstream-errors.ts';
 
 /** Largest metadata document (`@v/list`, `.info`, `@latest`) modgate reads itself (bytes). */

@@ -1,8 +1,8 @@
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import { type Dispatcher, errors } from 'undici';
 import type { ModgateError } from '../../core/errors.ts';
-import type { RequestContext } from '../context.ts';
-import type { GoproxyRequest } from '../goproxy-path.ts';
+import type { RequestContext } from '../pipeline/context.ts';
+import type { GoproxyRequest } from '../protocol/goproxy-path.ts';
 import { writeChunk } from './body-chunks.ts';
 import { clientResponseHeaders } from './forward-headers.ts';
 import { isRedirect, nextHop } from './redirects.ts';

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isModgateError } from '../../core/errors.ts';
-import type { RequestContext } from '../context.ts';
-import type { GoproxyRequest } from '../goproxy-path.ts';
+import type { RequestContext } from '../pipeline/context.ts';
+import type { GoproxyRequest } from '../protocol/goproxy-path.ts';
 import type { CircuitBreaker } from './circuit-breaker.ts';
 import type { MetadataRequest, Upstream } from './upstream.ts';
 

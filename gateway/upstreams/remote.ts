@@ -2,8 +2,8 @@ import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:
 import { rootCertificates } from 'node:tls';
 import { Agent, Pool } from 'undici';
 import type { RemoteUpstreamSettings } from '../config/settings.ts';
-import type { RequestContext } from '../context.ts';
-import { type GoproxyRequest, upstreamPath } from '../goproxy-path.ts';
+import type { RequestContext } from '../pipeline/context.ts';
+import { type GoproxyRequest, upstreamPath } from '../protocol/goproxy-path.ts';
 import { fetchText } from './fetch-text.ts';
 import { Forward, type ForwardRoute } from './forward.ts';
 import { upstreamRequestHeaders } from './forward-headers.ts';

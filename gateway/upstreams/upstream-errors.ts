@@ -1,5 +1,5 @@
 import { isModgateError, ModgateError } from '../../core/errors.ts';
-import type { GoproxyRequest } from '../goproxy-path.ts';
+import type { GoproxyRequest } from '../protocol/goproxy-path.ts';
 
 /**
  * Converts an upstream's non-success status into the refusal modgate sends.

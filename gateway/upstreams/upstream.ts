@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { RequestContext } from '../context.ts';
-import type { GoproxyRequest } from '../goproxy-path.ts';
+import type { RequestContext } from '../pipeline/context.ts';
+import type { GoproxyRequest } from '../protocol/goproxy-path.ts';
 
 /**
  * Something that answers GOPROXY requests: a remote proxy (Athens, later

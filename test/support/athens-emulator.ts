@@ -1,6 +1,6 @@
 /**
  * An in-process stand-in for an Athens proxy (gomods/athens), serving a
- * GOPROXY folder (gateway/goproxy-folder.ts layout) over plain http on
+ * GOPROXY folder (gateway/protocol/goproxy-folder.ts layout) over plain http on
  * 127.0.0.1 and behaving as Athens documents it: one static
  * basic-auth user, 403 with an empty body for filter exclusions, 404 for
  * modules it cannot find, optional 303 redirects for zips, `/sumdb/` proxying.

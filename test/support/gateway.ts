@@ -3,10 +3,10 @@ import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import pino from 'pino';
 import { stringify } from 'yaml';
-import { type AuditLog, createAuditLog } from '../../gateway/audit.ts';
+import { type AuditLog, createAuditLog } from '../../gateway/ops/audit.ts';
 import { settingsFromYaml } from '../../gateway/config/load.ts';
 import type { GatewaySettings } from '../../gateway/config/settings.ts';
-import { createOperationalLog } from '../../gateway/log.ts';
+import { createOperationalLog } from '../../gateway/ops/log.ts';
 import { type RunningGateway, startGateway } from '../../gateway/server.ts';
 import type { TestPki } from './tls.ts';
 

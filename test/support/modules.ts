@@ -1,13 +1,13 @@
 /**
  * The standard fixture modules every end-to-end test serves: a GOPROXY folder
- * written with gateway/goproxy-folder.ts plus a description of it, including
+ * written with gateway/protocol/goproxy-folder.ts plus a description of it, including
  * the files the go command (1.19, checked in test/harness.test.ts) leaves in
  * `$GOMODCACHE/cache/download` after `go mod download <path>@<version>`.
  */
 import { createHash } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import { escapePath, escapeVersion } from '../../core/gomod/module.ts';
-import { writeModuleVersion } from '../../gateway/goproxy-folder.ts';
+import { writeModuleVersion } from '../../gateway/protocol/goproxy-folder.ts';
 
 /** One version of a fixture module. */
 export interface FixtureVersion {

@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import type { ReadinessReport } from '../../gateway/readiness.ts';
+import type { ReadinessReport } from '../../gateway/ops/readiness.ts';
 import { type AthensEmulator, startAthensEmulator } from './athens-emulator.ts';
 import { ALL_USERS, fixtureUsersFile, SERVICE_ACCOUNT } from './directory-fixture.ts';
 import { secretFile, startTestGateway, type TestGateway } from './gateway.ts';

@@ -11,7 +11,7 @@
  * placeholders.
  */
 import { TOOLCHAIN_MODULE } from '../../core/gomod/toolchain.ts';
-import { writeModuleVersion } from '../../gateway/goproxy-folder.ts';
+import { writeModuleVersion } from '../../gateway/protocol/goproxy-folder.ts';
 import { hash1 } from './modules.ts';
 
 /** GOARCH names of Node's `process.arch` values that a go command runs on. */

@@ -35,7 +35,7 @@ export interface RepoSettings {
   redirectDownloads?: boolean;
 }
 
-/** A Go repository served from a GOPROXY folder (gateway/goproxy-folder.ts layout). */
+/** A Go repository served from a GOPROXY folder (gateway/protocol/goproxy-folder.ts layout). */
 export interface GoRepository extends RepoSettings {
   /** The repository key in `/artifactory/api/go/<key>/...`. */
   key: string;
