@@ -20,8 +20,8 @@ import { rmSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CLIENT_GOS, CURRENT_GO } from '../test/support/go-binaries.ts';
-import { sameDn } from '../test/support/slapd-log.ts';
+import { CLIENT_GOS, CURRENT_GO } from '../harness/go-binaries.ts';
+import { sameDn } from '../harness/slapd-log.ts';
 import { BENCH_PATHS, ZIP_BYTES } from './support/bench-modules.ts';
 import { addDirectoryUsers, coldUsers, timedFirstRequest } from './support/cold-auth.ts';
 import {

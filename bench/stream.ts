@@ -14,8 +14,8 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { hashPassword } from '../auth/password-hash.ts';
 import { writeLargeZip } from '../gateway/protocol/goproxy-folder.ts';
-import { startAthensEmulator } from '../test/support/athens-emulator.ts';
-import { makeTestPki } from '../test/support/tls.ts';
+import { startAthensEmulator } from '../harness/athens-emulator.ts';
+import { makeTestPki } from '../harness/tls.ts';
 import { rssMb, startGatewayProcess } from './support/processes.ts';
 
 /** Size of the streamed zip (bytes). */

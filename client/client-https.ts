@@ -4,8 +4,15 @@
  * an authenticated `@v/list` — read the way go reads refusals (the first
  * line of a text/plain body).
  */
+
+import {
+  type CheckOutcome,
+  describeSocketError,
+  errorCode,
+  outcome,
+  TLS_VERIFY_ERRORS,
+} from '../core/check.ts';
 import { escapePath } from '../core/gomod/module.ts';
-import { type CheckOutcome, describeSocketError, errorCode, outcome, TLS_VERIFY_ERRORS } from '../core/check.ts';
 import type { ClientCredentials } from './client-netrc.ts';
 import { getAnswer, goTrustStore, handshake, type TrustStore } from './https-probe.ts';
 

@@ -16,7 +16,7 @@ import { MemoryStore } from '../gateway/state/memory-store.ts';
 import type { RedisStoreOptions } from '../gateway/state/redis-options.ts';
 import { RedisStore } from '../gateway/state/redis-store.ts';
 import type { Lease, StateStore } from '../gateway/state/store.ts';
-import { type RedisServer, sleep, startRedis, waitFor } from './support/redis.ts';
+import { type RedisServer, sleep, startRedis, waitFor } from '../harness/redis.ts';
 
 const HMAC_KEY = `abuse-key-${randomUUID()}`;
 /** A password the tests "log in" with; it must never reach the store. */

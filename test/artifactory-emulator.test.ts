@@ -8,6 +8,8 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { httpsGet } from '../harness/https-client.ts';
+import { makeTestPki } from '../harness/tls.ts';
 import {
   ARTIFACTORY_REALM,
   type ArtifactoryEmulator,
@@ -15,9 +17,7 @@ import {
   startArtifactoryEmulator,
   TOKENS_PATH,
 } from './support/artifactory-emulator.ts';
-import { httpsGet } from './support/https-client.ts';
 import { type FixtureSet, writeFixtureModules } from './support/modules.ts';
-import { makeTestPki } from './support/tls.ts';
 
 const USERS: ArtifactoryUser[] = [
   { username: 'admin', password: 'admin-pass', admin: true },

@@ -18,9 +18,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newRequestContext, type RequestContext } from '../gateway/pipeline/context.ts';
 import { writeLargeZip } from '../gateway/protocol/goproxy-folder.ts';
 import { streamBody, writeChunk } from '../gateway/upstreams/body-chunks.ts';
-import { USERS } from './support/directory-fixture.ts';
+import { USERS } from '../harness/directory-fixture.ts';
+import { startGet } from '../harness/https-client.ts';
 import { startTestGateway, type TestGateway } from './support/gateway.ts';
-import { startGet } from './support/https-client.ts';
 import { type Stack, startStack } from './support/stack.ts';
 
 /** One throwaway loopback server whose handler gets the response; resolves with what the client read. */

@@ -38,7 +38,9 @@ async function lint(name: string, files: Record<string, string>): Promise<Record
   );
   const report = JSON.parse(out) as { diagnostics: { category: string; location: { path: string } }[] };
   const found: Record<string, string[]> = {};
-  for (const d of report.diagnostics) (found[d.location.path] ??= []).push(d.category);
+  for (const d of report.diagnostics) {
+    found[d.location.path] = [...(found[d.location.path] ?? []), d.category];
+  }
   return found;
 }
 
@@ -80,6 +82,22 @@ describe('import boundaries', () => {
     expect(found).toEqual({
       'gateway/pipeline/a.ts': ['lint/style/noRestrictedImports'],
       'client/a.ts': ['lint/style/noRestrictedImports'],
+    });
+  });
+
+  it('bench/ and harness/ import no test/ code, harness/ no bench/ code', async () => {
+    const found = await lint('harness', {
+      'bench/a.ts': exporting('../test/support/leaf.ts'),
+      'bench/b.ts': exporting('../harness/leaf.ts'),
+      'harness/leaf.ts': exporting('../bench/c.ts'),
+      'harness/d.ts': exporting('../test/support/leaf.ts'),
+      'bench/c.ts': LEAF,
+      'test/support/leaf.ts': LEAF,
+    });
+    expect(found).toEqual({
+      'bench/a.ts': ['lint/style/noRestrictedImports'],
+      'harness/leaf.ts': ['lint/style/noRestrictedImports'],
+      'harness/d.ts': ['lint/style/noRestrictedImports'],
     });
   });
 

@@ -12,10 +12,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { checkConfigCommand } from '../bin/commands/check-config.ts';
 import { checkServerCertificate } from '../gateway/ops/checks/tls.ts';
-import { USERS } from './support/directory-fixture.ts';
+import { USERS } from '../harness/directory-fixture.ts';
+import { freePort } from '../harness/ports.ts';
+import { type RedisServer, startRedis } from '../harness/redis.ts';
 import { secretFile } from './support/gateway.ts';
-import { freePort } from './support/ports.ts';
-import { type RedisServer, startRedis } from './support/redis.ts';
 import { PRIVATE_CORP_POLICY, type Stack, startStack } from './support/stack.ts';
 
 const PROBE_MODULE = 'example.com/hello';

@@ -7,9 +7,9 @@
 import { connect } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeLargeZip } from '../gateway/protocol/goproxy-folder.ts';
-import { USERS } from './support/directory-fixture.ts';
-import { httpsGet, startGet } from './support/https-client.ts';
-import { sleep } from './support/redis.ts';
+import { USERS } from '../harness/directory-fixture.ts';
+import { httpsGet, startGet } from '../harness/https-client.ts';
+import { sleep } from '../harness/redis.ts';
 import { type Stack, startStack } from './support/stack.ts';
 
 const INFO = '/example.com/hello/@v/v1.0.0.info';

@@ -20,9 +20,9 @@ import { parse } from 'yaml';
 import { LdapDirectory, type LdapDirectoryOptions } from '../auth/ldap-directory.ts';
 import { healthcheck } from '../deploy/image/healthcheck.ts';
 import { checkLdap } from '../gateway/ops/checks/ldap.ts';
-import { gatewayNodeFlags } from './support/node-flags.ts';
-import { freePort } from './support/ports.ts';
-import { makeTestPki, type TestPki } from './support/tls.ts';
+import { gatewayNodeFlags } from '../harness/node-flags.ts';
+import { freePort } from '../harness/ports.ts';
+import { makeTestPki, type TestPki } from '../harness/tls.ts';
 
 const execFileAsync = promisify(execFile);
 const ROOT = new URL('..', import.meta.url).pathname.replace(/\/$/, '');

@@ -21,6 +21,8 @@ import {
 import { ScopeTemplate } from '../gateway/credentials/scope.ts';
 import { StaticCredential } from '../gateway/credentials/static.ts';
 import { MemoryTokenCache, type TokenCache } from '../gateway/credentials/token-cache.ts';
+import { freePort } from '../harness/ports.ts';
+import { makeTestPki, type TestPki } from '../harness/tls.ts';
 import {
   type ArtifactoryEmulator,
   type ArtifactoryUser,
@@ -28,8 +30,6 @@ import {
   TOKENS_PATH,
 } from './support/artifactory-emulator.ts';
 import { writeFixtureModules } from './support/modules.ts';
-import { freePort } from './support/ports.ts';
-import { makeTestPki, type TestPki } from './support/tls.ts';
 
 const USERS: ArtifactoryUser[] = [
   { username: 'admin', password: 'admin-pass', admin: true },

@@ -21,8 +21,8 @@ import {
   parseGoVersion,
 } from '../client/go-env.ts';
 import { parseNetrc } from '../client/netrc.ts';
-import { USERS } from './support/directory-fixture.ts';
-import { CLIENT_GOS, GO, type GoBinary, type GoEnv, matchesNetrcPort, writeNetrc } from './support/go.ts';
+import { USERS } from '../harness/directory-fixture.ts';
+import { CLIENT_GOS, GO, type GoBinary, type GoEnv, matchesNetrcPort, writeNetrc } from '../harness/go.ts';
 import { netrcMachines, type Stack, startStack } from './support/stack.ts';
 
 const execFileAsync = promisify(execFile);

@@ -8,8 +8,8 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { USERS } from './support/directory-fixture.ts';
-import { initModule, listModCache, makeGoEnv, runGo, writeNetrc } from './support/go.ts';
+import { USERS } from '../harness/directory-fixture.ts';
+import { initModule, listModCache, makeGoEnv, runGo, writeNetrc } from '../harness/go.ts';
 import { type Stack, startStack } from './support/stack.ts';
 
 /** How long the server may take to print its banner (ms): first start makes a certificate and an argon2 hash. */

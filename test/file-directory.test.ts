@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FileDirectory, loadUsersFile, usersFileSchema } from '../auth/file-directory.ts';
 import { isModgateError } from '../core/errors.ts';
-import { fixtureUsersFile, USERS } from './support/directory-fixture.ts';
+import { fixtureUsersFile, USERS } from '../harness/directory-fixture.ts';
 import { expectRejection, runDirectorySuite } from './support/directory-suite.ts';
 
 runDirectorySuite('file directory', async () => ({

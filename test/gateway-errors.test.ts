@@ -7,10 +7,10 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { USERS } from './support/directory-fixture.ts';
+import { USERS } from '../harness/directory-fixture.ts';
+import { httpsGet } from '../harness/https-client.ts';
+import { freePort } from '../harness/ports.ts';
 import { secretFile, startTestGateway } from './support/gateway.ts';
-import { httpsGet } from './support/https-client.ts';
-import { freePort } from './support/ports.ts';
 import { type Stack, startStack, UPSTREAM_PASSWORD, UPSTREAM_USER } from './support/stack.ts';
 
 let stack: Stack;

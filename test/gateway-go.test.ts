@@ -5,9 +5,9 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { USERS } from './support/directory-fixture.ts';
-import { CLIENT_GOS, GO, type GoBinary, initModule, listModCache, runGo } from './support/go.ts';
-import { httpsGet, type SeenResponse } from './support/https-client.ts';
+import { USERS } from '../harness/directory-fixture.ts';
+import { CLIENT_GOS, GO, type GoBinary, initModule, listModCache, runGo } from '../harness/go.ts';
+import { httpsGet, type SeenResponse } from '../harness/https-client.ts';
 import { fixtureModule } from './support/modules.ts';
 import { type Stack, startStack, UPSTREAM_PASSWORD, UPSTREAM_USER } from './support/stack.ts';
 

@@ -26,7 +26,7 @@ import {
   parseToolchainVersion,
   TOOLCHAIN_MODULE,
 } from '../core/gomod/toolchain.ts';
-import { GO, makeGoEnv, runGo } from './support/go.ts';
+import { GO, makeGoEnv, runGo } from '../harness/go.ts';
 import { toolchainVersion, writeToolchain } from './support/toolchain.ts';
 import { goVersionArbitrary } from './support/version-arbitrary.ts';
 

@@ -7,9 +7,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GatewayProcess } from '../bench/support/processes.ts';
-import { GROUPS_DN, USERS } from './support/directory-fixture.ts';
-import { httpsGet } from './support/https-client.ts';
-import { sleep } from './support/redis.ts';
+import { GROUPS_DN, USERS } from '../harness/directory-fixture.ts';
+import { httpsGet } from '../harness/https-client.ts';
+import { sleep } from '../harness/redis.ts';
 import { type RedisDeployment, startRedisDeployment } from './support/redis-deployment.ts';
 
 /** `auth.cache_ttl` of both processes (ms). */

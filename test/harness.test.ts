@@ -12,12 +12,16 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { MAX_MODULE_ZIP_BYTES, writeLargeZip, writeModuleVersion } from '../gateway/protocol/goproxy-folder.ts';
-import { ATHENS_REALM, type AthensEmulator, startAthensEmulator } from './support/athens-emulator.ts';
-import { initModule, listModCache, makeGoEnv, netrcMachines, runGo, writeNetrc } from './support/go.ts';
+import {
+  MAX_MODULE_ZIP_BYTES,
+  writeLargeZip,
+  writeModuleVersion,
+} from '../gateway/protocol/goproxy-folder.ts';
+import { ATHENS_REALM, type AthensEmulator, startAthensEmulator } from '../harness/athens-emulator.ts';
+import { initModule, listModCache, makeGoEnv, netrcMachines, runGo, writeNetrc } from '../harness/go.ts';
+import { freePort } from '../harness/ports.ts';
+import { makeTestPki, type TestPki } from '../harness/tls.ts';
 import { type FixtureSet, fixtureModule, writeFixtureModules } from './support/modules.ts';
-import { freePort } from './support/ports.ts';
-import { makeTestPki, type TestPki } from './support/tls.ts';
 
 const execFileAsync = promisify(execFile);
 

@@ -8,9 +8,9 @@
  */
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { USERS } from './support/directory-fixture.ts';
+import { USERS } from '../harness/directory-fixture.ts';
+import { httpsGet } from '../harness/https-client.ts';
 import { secretFile } from './support/gateway.ts';
-import { httpsGet } from './support/https-client.ts';
 import { CLIENTS, TestIdp } from './support/oidc-provider.ts';
 import { readyz, type Stack, startStack } from './support/stack.ts';
 

@@ -12,7 +12,7 @@ import {
   TOKEN_USER_REJECTED,
 } from '../auth/jwt/verifier.ts';
 import type { ErrorCode } from '../core/errors.ts';
-import { fixtureUsersFile, USERS } from './support/directory-fixture.ts';
+import { fixtureUsersFile, USERS } from '../harness/directory-fixture.ts';
 import { expectRejection } from './support/directory-suite.ts';
 import { CLIENTS, RESOURCE, RESOURCE_SCOPE, TestIdp } from './support/oidc-provider.ts';
 

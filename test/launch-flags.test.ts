@@ -7,7 +7,7 @@ import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { gatewayNodeFlags } from './support/node-flags.ts';
+import { gatewayNodeFlags } from '../harness/node-flags.ts';
 
 const execFileAsync = promisify(execFile);
 

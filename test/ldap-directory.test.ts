@@ -2,10 +2,10 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { firstRdnValue, LdapDirectory, type LdapDirectoryOptions } from '../auth/ldap-directory.ts';
 import { isModgateError } from '../core/errors.ts';
-import { AMBIGUOUS_USER, GROUPS_DN, USERS } from './support/directory-fixture.ts';
+import { AMBIGUOUS_USER, GROUPS_DN, USERS } from '../harness/directory-fixture.ts';
+import { GROUP_SEARCH, ldapDirectoryOptions, type Slapd, startSlapd } from '../harness/slapd.ts';
+import { sameDn } from '../harness/slapd-log.ts';
 import { expectRejection, runDirectorySuite } from './support/directory-suite.ts';
-import { GROUP_SEARCH, ldapDirectoryOptions, type Slapd, startSlapd } from './support/slapd.ts';
-import { sameDn } from './support/slapd-log.ts';
 
 const { alice, bob, erin } = USERS;
 

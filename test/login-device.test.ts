@@ -10,12 +10,12 @@ import { request } from 'node:https';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { postJson } from '../bin/commands/modgate-api.ts';
-import { DEVICE_LOGIN_STARTS } from '../gateway/abuse/guard.ts';
 import { netrcEntryFor, parseNetrc } from '../client/netrc.ts';
-import { USERS } from './support/directory-fixture.ts';
-import { runGo } from './support/go.ts';
+import { DEVICE_LOGIN_STARTS } from '../gateway/abuse/guard.ts';
+import { USERS } from '../harness/directory-fixture.ts';
+import { runGo } from '../harness/go.ts';
+import { freePort } from '../harness/ports.ts';
 import { approveAtIdp, CLIENTS, type TestIdp } from './support/oidc-provider.ts';
-import { freePort } from './support/ports.ts';
 import { type SsoStack, startSsoStack } from './support/sso-stack.ts';
 import { PRIVATE_CORP_POLICY, type Stack } from './support/stack.ts';
 

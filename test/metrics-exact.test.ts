@@ -5,8 +5,8 @@
  * implies — every series of the request and auth counters, no more, no fewer.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type FixtureUser, USERS } from './support/directory-fixture.ts';
-import { httpsGet } from './support/https-client.ts';
+import { type FixtureUser, USERS } from '../harness/directory-fixture.ts';
+import { httpsGet } from '../harness/https-client.ts';
 import { type Stack, startStack } from './support/stack.ts';
 
 /** The one module version the policy denies. */

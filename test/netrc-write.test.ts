@@ -9,12 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { netrcEntryFor, parseNetrc } from '../client/netrc.ts';
-import {
-  readNetrcFile,
-  removeNetrcEntries,
-  setNetrcEntries,
-  writeNetrcFile,
-} from '../client/netrc-write.ts';
+import { readNetrcFile, removeNetrcEntries, setNetrcEntries, writeNetrcFile } from '../client/netrc-write.ts';
 
 const HOST = 'goproxy.corp';
 const HOST_PORT = 'goproxy.corp:8443';

@@ -5,8 +5,8 @@
 import { request } from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeLargeZip } from '../gateway/protocol/goproxy-folder.ts';
-import { USERS } from './support/directory-fixture.ts';
-import { httpsGet } from './support/https-client.ts';
+import { USERS } from '../harness/directory-fixture.ts';
+import { httpsGet } from '../harness/https-client.ts';
 import { type Stack, startStack } from './support/stack.ts';
 
 const basic: [string, string] = [USERS.alice.name, USERS.alice.password];

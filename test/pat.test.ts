@@ -8,7 +8,7 @@ import { PAT_REASONS, PersonalTokens } from '../auth/pat/personal-tokens.ts';
 import { MemoryRevokedTokens, type RevokedTokens } from '../auth/pat/revoked-tokens.ts';
 import { PAT_PREFIX, PAT_TYP } from '../auth/pat/token-format.ts';
 import type { ErrorCode } from '../core/errors.ts';
-import { fixtureUsersFile, USERS } from './support/directory-fixture.ts';
+import { fixtureUsersFile, USERS } from '../harness/directory-fixture.ts';
 import { expectRejection } from './support/directory-suite.ts';
 
 const ISSUER = 'https://modgate.test';

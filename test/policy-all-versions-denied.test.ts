@@ -7,9 +7,9 @@
  */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { USERS } from './support/directory-fixture.ts';
-import { CLIENT_GOS, initModule, runGo } from './support/go.ts';
-import { httpsGet } from './support/https-client.ts';
+import { USERS } from '../harness/directory-fixture.ts';
+import { CLIENT_GOS, initModule, runGo } from '../harness/go.ts';
+import { httpsGet } from '../harness/https-client.ts';
 import { type Stack, startStack } from './support/stack.ts';
 
 const alice = { login: USERS.alice.name, password: USERS.alice.password };

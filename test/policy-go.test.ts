@@ -8,9 +8,9 @@ import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeModuleVersion } from '../gateway/protocol/goproxy-folder.ts';
-import { USERS } from './support/directory-fixture.ts';
-import { CLIENT_GOS, GO, type GoBinary, initModule, runGo } from './support/go.ts';
-import { httpsGet } from './support/https-client.ts';
+import { USERS } from '../harness/directory-fixture.ts';
+import { CLIENT_GOS, GO, type GoBinary, initModule, runGo } from '../harness/go.ts';
+import { httpsGet } from '../harness/https-client.ts';
 import { maxPacedRequests, pacedStreams } from './support/paced-streams.ts';
 import { type Stack, startStack } from './support/stack.ts';
 

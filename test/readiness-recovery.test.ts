@@ -7,8 +7,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { READINESS_INTERVAL_MS, type ReadinessReport } from '../gateway/ops/readiness.ts';
-import { USERS } from './support/directory-fixture.ts';
-import { httpsGet } from './support/https-client.ts';
+import { USERS } from '../harness/directory-fixture.ts';
+import { httpsGet } from '../harness/https-client.ts';
 import { readyz, type Stack, startStack } from './support/stack.ts';
 
 /** The acceptance bound: 503 within this long of a dependency stopping (ms). */

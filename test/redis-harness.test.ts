@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RedisServer, startRedis } from './support/redis.ts';
+import { type RedisServer, startRedis } from '../harness/redis.ts';
 
 const PASSWORD = 'harness-pw';
 
@@ -17,7 +17,7 @@ function refuses(port: number): Promise<boolean> {
   });
 }
 
-describe('test/support/redis.ts', () => {
+describe('harness/redis.ts', () => {
   let server: RedisServer;
   beforeAll(async () => {
     server = await startRedis({ password: PASSWORD });

@@ -13,9 +13,8 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type AthensEmulator, startAthensEmulator } from './support/athens-emulator.ts';
-import { USERS } from './support/directory-fixture.ts';
-import { secretFile } from './support/gateway.ts';
+import { type AthensEmulator, startAthensEmulator } from '../harness/athens-emulator.ts';
+import { USERS } from '../harness/directory-fixture.ts';
 import {
   CLIENT_GOS,
   type GoBinary,
@@ -23,9 +22,10 @@ import {
   listModCache,
   matchesNetrcPort,
   runGo,
-} from './support/go.ts';
-import { httpsGet } from './support/https-client.ts';
-import { freePort } from './support/ports.ts';
+} from '../harness/go.ts';
+import { httpsGet } from '../harness/https-client.ts';
+import { freePort } from '../harness/ports.ts';
+import { secretFile } from './support/gateway.ts';
 import { type NetrcForm, type Stack, startStack } from './support/stack.ts';
 
 const ADMIN_TOKEN = 'admin-token-refusals-generations-5Qm';

@@ -7,9 +7,9 @@
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { USERS } from './support/directory-fixture.ts';
-import { runGo } from './support/go.ts';
-import { httpsGet } from './support/https-client.ts';
+import { USERS } from '../harness/directory-fixture.ts';
+import { runGo } from '../harness/go.ts';
+import { httpsGet } from '../harness/https-client.ts';
 import { type Stack, startStack } from './support/stack.ts';
 
 const INFO = '/example.com/hello/@v/v1.0.0.info';

@@ -6,15 +6,15 @@
 import { writeFile } from 'node:fs/promises';
 import { setTimeout as delay } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { USERS } from '../harness/directory-fixture.ts';
+import { runGo } from '../harness/go.ts';
+import { httpsGet, type SeenResponse } from '../harness/https-client.ts';
 import {
   ARTIFACTORY_REALM,
   type ArtifactoryEmulator,
   startArtifactoryEmulator,
 } from './support/artifactory-emulator.ts';
-import { USERS } from './support/directory-fixture.ts';
 import { secretFile } from './support/gateway.ts';
-import { runGo } from './support/go.ts';
-import { httpsGet, type SeenResponse } from './support/https-client.ts';
 import { type Stack, startStack } from './support/stack.ts';
 
 const alice = { login: USERS.alice.name, password: USERS.alice.password }; // team-a

@@ -8,12 +8,12 @@
  */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type AthensEmulator, startAthensEmulator } from '../harness/athens-emulator.ts';
+import { USERS } from '../harness/directory-fixture.ts';
+import { initModule, runGo } from '../harness/go.ts';
+import { httpsGet } from '../harness/https-client.ts';
 import { type ArtifactoryEmulator, startArtifactoryEmulator } from './support/artifactory-emulator.ts';
-import { type AthensEmulator, startAthensEmulator } from './support/athens-emulator.ts';
-import { USERS } from './support/directory-fixture.ts';
 import { secretFile } from './support/gateway.ts';
-import { initModule, runGo } from './support/go.ts';
-import { httpsGet } from './support/https-client.ts';
 import { type Stack, startStack, UPSTREAM_PASSWORD, UPSTREAM_USER } from './support/stack.ts';
 
 const alice = { login: USERS.alice.name, password: USERS.alice.password }; // team-a

@@ -14,11 +14,11 @@ import { PatKeyRing } from '../auth/pat/keys.ts';
 import { type IssuedPat, PersonalTokens } from '../auth/pat/personal-tokens.ts';
 import { MemoryRevokedTokens } from '../auth/pat/revoked-tokens.ts';
 import type { GatewayProcess } from '../bench/support/processes.ts';
+import { USERS } from '../harness/directory-fixture.ts';
+import { httpsGet } from '../harness/https-client.ts';
+import { sleep } from '../harness/redis.ts';
 import { type ArtifactoryEmulator, startArtifactoryEmulator } from './support/artifactory-emulator.ts';
-import { USERS } from './support/directory-fixture.ts';
-import { httpsGet } from './support/https-client.ts';
 import { CLIENTS, RESOURCE, TestIdp } from './support/oidc-provider.ts';
-import { sleep } from './support/redis.ts';
 import {
   DEPLOYMENT_SECRETS,
   type RedisDeployment,

@@ -19,9 +19,9 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { type GatewayProcess, startGatewayProcess } from '../bench/support/processes.ts';
 import { writeLargeZip } from '../gateway/protocol/goproxy-folder.ts';
-import { type AthensEmulator, startAthensEmulator } from './support/athens-emulator.ts';
-import { fixtureUsersFile, USERS } from './support/directory-fixture.ts';
-import { makeTestPki, type TestPki } from './support/tls.ts';
+import { type AthensEmulator, startAthensEmulator } from '../harness/athens-emulator.ts';
+import { fixtureUsersFile, USERS } from '../harness/directory-fixture.ts';
+import { makeTestPki, type TestPki } from '../harness/tls.ts';
 
 /** Size of the zip every client downloads (bytes). */
 const ZIP_BYTES = 200 * 1024 * 1024;

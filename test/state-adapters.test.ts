@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sealedTokenCache, sharedAuthCache } from '../gateway/state/adapters.ts';
 import { randomSealer } from '../gateway/state/crypto.ts';
 import { RedisStore } from '../gateway/state/redis-store.ts';
-import { type RedisServer, startRedis } from './support/redis.ts';
+import { type RedisServer, startRedis } from '../harness/redis.ts';
 
 const quiet = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
 let redis: RedisServer;

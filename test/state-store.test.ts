@@ -24,7 +24,7 @@ import {
   startRedisCluster,
   startRedisSentinel,
   waitFor,
-} from './support/redis.ts';
+} from '../harness/redis.ts';
 import { runStateStoreSuite } from './support/state-store-suite.ts';
 
 /** Per-call bound used by the Redis trouble tests (milliseconds). */

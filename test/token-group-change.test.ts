@@ -9,9 +9,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PatKeyRing } from '../auth/pat/keys.ts';
 import { PersonalTokens } from '../auth/pat/personal-tokens.ts';
 import { MemoryRevokedTokens } from '../auth/pat/revoked-tokens.ts';
-import { GROUPS_DN, USERS } from './support/directory-fixture.ts';
+import { GROUPS_DN, USERS } from '../harness/directory-fixture.ts';
+import { httpsGet } from '../harness/https-client.ts';
 import { secretFile } from './support/gateway.ts';
-import { httpsGet } from './support/https-client.ts';
 import { type Stack, startStack } from './support/stack.ts';
 
 /** The credential cache TTL under test (ms); `auth.cache_ttl` below says the same. */

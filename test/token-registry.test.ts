@@ -7,8 +7,8 @@ import { MemoryRevokedTokens } from '../auth/pat/revoked-tokens.ts';
 import { MAX_TOKEN_NAME_CHARS, type TokenRecord, tokenName } from '../auth/pat/token-registry.ts';
 import { isModgateError } from '../core/errors.ts';
 import { SelfService } from '../gateway/people/self-service.ts';
-import { MemoryStore } from '../gateway/state/memory-store.ts';
 import { MAX_TOKENS_PER_OWNER, storeTokenRegistry } from '../gateway/people/token-registry-store.ts';
+import { MemoryStore } from '../gateway/state/memory-store.ts';
 
 const HOUR = 3_600_000;
 

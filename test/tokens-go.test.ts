@@ -8,10 +8,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PatKeyRing } from '../auth/pat/keys.ts';
 import { PersonalTokens } from '../auth/pat/personal-tokens.ts';
 import { MemoryRevokedTokens } from '../auth/pat/revoked-tokens.ts';
-import { USERS } from './support/directory-fixture.ts';
+import { USERS } from '../harness/directory-fixture.ts';
+import { runGo } from '../harness/go.ts';
+import { httpsGet } from '../harness/https-client.ts';
 import { secretFile } from './support/gateway.ts';
-import { runGo } from './support/go.ts';
-import { httpsGet } from './support/https-client.ts';
 import { CLIENTS, RESOURCE, RESOURCE_SCOPE, TestIdp } from './support/oidc-provider.ts';
 import { readyz, type Stack, startStack } from './support/stack.ts';
 

@@ -8,7 +8,7 @@
  *
  * The toolchains are stand-ins (test/support/toolchain.ts) whose bin/go prints
  * its own `go version` line; the checksum database is a real, small one
- * (test/support/checksum-db.ts) proxied by the Athens emulator.
+ * (harness/checksum-db.ts) proxied by the Athens emulator.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
@@ -19,11 +19,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { escapeVersion } from '../core/gomod/module.ts';
 import { TOOLCHAIN_MODULE } from '../core/gomod/toolchain.ts';
 import { writeLargeZip } from '../gateway/protocol/goproxy-folder.ts';
-import { type ChecksumDb, makeChecksumDb } from './support/checksum-db.ts';
-import { USERS } from './support/directory-fixture.ts';
+import { type ChecksumDb, makeChecksumDb } from '../harness/checksum-db.ts';
+import { USERS } from '../harness/directory-fixture.ts';
+import { GO, type GoEnv, runGo } from '../harness/go.ts';
+import { httpsGet, startGet } from '../harness/https-client.ts';
 import { docsSection, yamlBlocks } from './support/docs.ts';
-import { GO, type GoEnv, runGo } from './support/go.ts';
-import { httpsGet, startGet } from './support/https-client.ts';
 import { type Stack, startStack } from './support/stack.ts';
 import {
   HOST_PLATFORM,

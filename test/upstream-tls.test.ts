@@ -8,9 +8,9 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { USERS } from './support/directory-fixture.ts';
+import { USERS } from '../harness/directory-fixture.ts';
+import { httpsGet } from '../harness/https-client.ts';
 import { secretFile, startTestGateway, type TestGateway } from './support/gateway.ts';
-import { httpsGet } from './support/https-client.ts';
 import { type Stack, startStack } from './support/stack.ts';
 
 let stack: Stack;

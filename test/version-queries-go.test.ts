@@ -10,10 +10,10 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { moduleVersionDir, writeModuleVersion } from '../gateway/protocol/goproxy-folder.ts';
+import { USERS } from '../harness/directory-fixture.ts';
+import { CLIENT_GOS, runGo } from '../harness/go.ts';
+import { httpsGet } from '../harness/https-client.ts';
 import { type ArtifactoryEmulator, startArtifactoryEmulator } from './support/artifactory-emulator.ts';
-import { USERS } from './support/directory-fixture.ts';
-import { CLIENT_GOS, runGo } from './support/go.ts';
-import { httpsGet } from './support/https-client.ts';
 import { type Stack, startStack } from './support/stack.ts';
 
 const alice = { login: USERS.alice.name, password: USERS.alice.password };

@@ -6,13 +6,13 @@ import type { IncomingMessage } from 'node:http';
 import * as oidc from 'openid-client';
 import { describe, expect, it } from 'vitest';
 import { isModgateError } from '../core/errors.ts';
-import { MemoryStore } from '../gateway/state/memory-store.ts';
 import { hostCookie, parseCookies, SealedCookies } from '../gateway/people/web/cookies.ts';
 import { Csrf } from '../gateway/people/web/csrf.ts';
 import { escapeHtml, html } from '../gateway/people/web/html.ts';
 import { fromOidcError } from '../gateway/people/web/login.ts';
 import { SESSION_COOKIE, Sessions } from '../gateway/people/web/session.ts';
 import { caLine, envLines, netrcLines } from '../gateway/people/web/setup-lines.ts';
+import { MemoryStore } from '../gateway/state/memory-store.ts';
 
 const KEY = 'a-session-key-of-at-least-32-characters!';
 const PUBLIC_URL = 'https://goproxy.test:8443';

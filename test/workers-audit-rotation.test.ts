@@ -10,11 +10,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { type GatewayProcess, startGatewayProcess } from '../bench/support/processes.ts';
-import { fixtureUsersFile, USERS } from './support/directory-fixture.ts';
-import { httpsGet } from './support/https-client.ts';
+import { fixtureUsersFile, USERS } from '../harness/directory-fixture.ts';
+import { httpsGet } from '../harness/https-client.ts';
+import { sleep } from '../harness/redis.ts';
+import { makeTestPki, type TestPki } from '../harness/tls.ts';
 import { writeFixtureModules } from './support/modules.ts';
-import { sleep } from './support/redis.ts';
-import { makeTestPki, type TestPki } from './support/tls.ts';
 
 const INFO = '/example.com/hello/@v/v1.0.0.info';
 /** Requests sent: enough audit bytes for several rotations at ROTATE_SIZE. */

@@ -9,9 +9,9 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GatewayProcess } from '../bench/support/processes.ts';
-import { USERS } from './support/directory-fixture.ts';
-import { httpsGet } from './support/https-client.ts';
-import { sleep } from './support/redis.ts';
+import { USERS } from '../harness/directory-fixture.ts';
+import { httpsGet } from '../harness/https-client.ts';
+import { sleep } from '../harness/redis.ts';
 import { type RedisDeployment, startRedisDeployment } from './support/redis-deployment.ts';
 
 const INFO = '/example.com/hello/@v/v1.0.0.info';

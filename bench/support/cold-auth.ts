@@ -6,9 +6,9 @@
  * a new TLS connection; the same request by an already-cached user on a new
  * connection is the baseline, so the difference is the directory's share.
  */
-import { GROUPS_DN, PEOPLE_DN } from '../../test/support/directory-fixture.ts';
-import { httpsGet } from '../../test/support/https-client.ts';
-import type { Slapd } from '../../test/support/slapd.ts';
+import { GROUPS_DN, PEOPLE_DN } from '../../harness/directory-fixture.ts';
+import { httpsGet } from '../../harness/https-client.ts';
+import type { Slapd } from '../../harness/slapd.ts';
 import { BENCH_GROUP } from './bench-policy.ts';
 
 /** A directory user made for the bench. */

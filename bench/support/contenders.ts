@@ -13,10 +13,10 @@ import { PatKeyRing } from '../../auth/pat/keys.ts';
 import { PersonalTokens } from '../../auth/pat/personal-tokens.ts';
 import { MemoryRevokedTokens } from '../../auth/pat/revoked-tokens.ts';
 import { gatewayConfigSchema } from '../../gateway/config/schema.ts';
-import { USERS } from '../../test/support/directory-fixture.ts';
-import { startRedis } from '../../test/support/redis.ts';
-import { ldapDirectoryOptions, type Slapd, startSlapd } from '../../test/support/slapd.ts';
-import { makeTestPki, type TestPki } from '../../test/support/tls.ts';
+import { USERS } from '../../harness/directory-fixture.ts';
+import { startRedis } from '../../harness/redis.ts';
+import { ldapDirectoryOptions, type Slapd, startSlapd } from '../../harness/slapd.ts';
+import { makeTestPki, type TestPki } from '../../harness/tls.ts';
 import { writeBenchModules, writeGraphRoot } from './bench-modules.ts';
 import { benchPolicyYaml } from './bench-policy.ts';
 import type { GoTarget } from './go-download.ts';
@@ -82,7 +82,7 @@ const PAT_ISSUER = 'https://modgate.bench.invalid';
 const basic = (name: string, password: string) =>
   `Basic ${Buffer.from(`${name}:${password}`).toString('base64')}`;
 
-/** The fixture directory's settings (test/support/slapd.ts) as gateway.yaml keys: `userBase` → `user_base`, …. */
+/** The fixture directory's settings (harness/slapd.ts) as gateway.yaml keys: `userBase` → `user_base`, …. */
 function ldapYaml(slapd: Slapd, passwordRef: string): Record<string, unknown> {
   const { bindPassword: _, timeoutMs, ...options } = ldapDirectoryOptions(slapd);
   const snake = (key: string) => key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);

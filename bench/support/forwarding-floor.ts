@@ -9,8 +9,8 @@
  * and, steadier on a shared machine, each server's CPU time per request.
  */
 import { fileURLToPath } from 'node:url';
-import { gatewayNodeFlags } from '../../test/support/node-flags.ts';
-import type { TestPki } from '../../test/support/tls.ts';
+import { gatewayNodeFlags } from '../../harness/node-flags.ts';
+import type { TestPki } from '../../harness/tls.ts';
 import { type BenchProcess, cpuSeconds, startProcess, waitForOutput } from './processes.ts';
 import { median } from './report.ts';
 import { runLoad } from './wrk.ts';

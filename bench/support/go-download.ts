@@ -6,7 +6,7 @@
  */
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { GO, type GoBinary, makeGoEnv, netrcMachines, runGo, writeNetrc } from '../../test/support/go.ts';
+import { GO, type GoBinary, makeGoEnv, netrcMachines, runGo, writeNetrc } from '../../harness/go.ts';
 import { BENCH_PREFIX, GRAPH_MODULES } from './bench-modules.ts';
 
 /** Upper bound for one `go mod download` of the graph (ms). */

@@ -8,7 +8,7 @@ import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { cpus, release } from 'node:os';
 import { promisify } from 'node:util';
-import { CLIENT_GOS } from '../../test/support/go-binaries.ts';
+import { CLIENT_GOS } from '../../harness/go-binaries.ts';
 import { cpuSeconds, TICKS_PER_S } from './processes.ts';
 
 const execFileAsync = promisify(execFile);

@@ -13,8 +13,8 @@ import { access, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { promisify } from 'node:util';
-import { freePort, LOOPBACK_V4 } from '../../test/support/ports.ts';
-import type { TestPki } from '../../test/support/tls.ts';
+import { freePort, LOOPBACK_V4 } from '../../harness/ports.ts';
+import type { TestPki } from '../../harness/tls.ts';
 import { type BenchProcess, childPids, startProcess } from './processes.ts';
 
 const execFileAsync = promisify(execFile);

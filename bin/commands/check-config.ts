@@ -1,11 +1,11 @@
 import { parseArgs } from 'node:util';
 import { LdapDirectory } from '../../auth/ldap-directory.ts';
+import { type CheckResult, DEFAULT_CHECK_TIMEOUT_MS, runChecks } from '../../core/check.ts';
 import { parseDuration } from '../../core/duration.ts';
 import { isModgateError } from '../../core/errors.ts';
-import { type CheckResult, DEFAULT_CHECK_TIMEOUT_MS, runChecks } from '../../core/check.ts';
-import { dependencyChecks } from '../../gateway/ops/checks/dependencies.ts';
 import { loadGatewayConfig } from '../../gateway/config/load.ts';
 import type { GatewaySettings } from '../../gateway/config/settings.ts';
+import { dependencyChecks } from '../../gateway/ops/checks/dependencies.ts';
 import { type BuiltUpstreams, buildUpstreams } from '../../gateway/upstreams/build.ts';
 import { type CommandIo, PROCESS_IO } from './policy.ts';
 

@@ -1,14 +1,14 @@
 import { homedir } from 'node:os';
 import { parseArgs } from 'node:util';
-import { parseDuration } from '../../core/duration.ts';
-import { checkPath } from '../../core/gomod/module.ts';
-import { type CheckOutcome, type CheckResult, outcome, resultOf } from '../../core/check.ts';
 import { checkGoVersion, readGoSettings } from '../../client/client-go.ts';
 import { checkGoproxy, checkPrivateModules } from '../../client/client-goproxy.ts';
 import { checkProbe, checkTrust } from '../../client/client-https.ts';
 import { checkCredentials } from '../../client/client-netrc.ts';
 import { parseGoproxy, parseUrl, splitGlobs, withoutUserinfo } from '../../client/go-env.ts';
 import { netrcPath } from '../../client/netrc.ts';
+import { type CheckOutcome, type CheckResult, outcome, resultOf } from '../../core/check.ts';
+import { parseDuration } from '../../core/duration.ts';
+import { checkPath } from '../../core/gomod/module.ts';
 import { privateRoutePatterns } from '../../gateway/ops/checks/policy.ts';
 import { render } from './check-config.ts';
 import { type CommandIo, PROCESS_IO } from './policy.ts';

@@ -2,15 +2,10 @@ import { spawn } from 'node:child_process';
 import { homedir, hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { isModgateError } from '../../core/errors.ts';
-import {
-  NETRC_HOST_PORT_SINCE,
-  netrcMachineFor,
-  shellQuote,
-  splitGlobs,
-} from '../../client/go-env.ts';
+import { NETRC_HOST_PORT_SINCE, netrcMachineFor, shellQuote, splitGlobs } from '../../client/go-env.ts';
 import { netrcPath } from '../../client/netrc.ts';
 import { readNetrcFile, setNetrcEntries, writeNetrcFile } from '../../client/netrc-write.ts';
+import { isModgateError } from '../../core/errors.ts';
 import {
   type ApiAnswer,
   clientTrust,

@@ -5,9 +5,9 @@
  */
 import { readFile } from 'node:fs/promises';
 import { request } from 'node:https';
-import { readBounded } from '../../core/read-bounded.ts';
-import { describeSocketError } from '../../core/check.ts';
 import { goTrustStore, handshake, type TrustStore } from '../../client/https-probe.ts';
+import { describeSocketError } from '../../core/check.ts';
+import { readBounded } from '../../core/read-bounded.ts';
 
 /** Bound on one call to modgate (ms); modgate itself gives the IdP 10 s. */
 export const API_TIMEOUT_MS = 30_000;

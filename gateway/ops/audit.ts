@@ -1,7 +1,7 @@
 import pino, { type Logger } from 'pino';
-import { openAuditFile } from './audit-file.ts';
 import type { GatewaySettings } from '../config/settings.ts';
 import { moduleOf, type RequestContext } from '../pipeline/context.ts';
+import { openAuditFile } from './audit-file.ts';
 
 /**
  * The audit trail: one JSON line per request, ECS field names, on its own

@@ -4,9 +4,9 @@ import { parseDuration } from '../../core/duration.ts';
 import { ModgateError } from '../../core/errors.ts';
 import type { RequestContext } from '../pipeline/context.ts';
 import type { PolicyStore } from '../pipeline/policy-store.ts';
-import type { Readiness } from './readiness.ts';
 import { writeJson } from '../pipeline/respond.ts';
 import type { Revocations } from '../pipeline/revocations.ts';
+import type { Readiness } from './readiness.ts';
 
 /**
  * modgate's own endpoints, unauthenticated, none of them a module path (a

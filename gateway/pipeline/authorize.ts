@@ -6,12 +6,12 @@ import * as semver from '../../core/gomod/semver.ts';
 import { versionOrder } from '../../core/gomod/toolchain.ts';
 import type { Principal } from '../../core/principal.ts';
 import type { CompiledPolicy, Decision, Verdict } from '../../policies/types.ts';
-import { isVersionQuery, type RequestContext } from './context.ts';
 import type { GoproxyRequest } from '../protocol/goproxy-path.ts';
-import type { PublishTimes } from './publish-times.ts';
-import type { BoundUpstream } from './route.ts';
 import type { MetadataRequest } from '../upstreams/upstream.ts';
 import { isMissing } from '../upstreams/upstream-errors.ts';
+import { isVersionQuery, type RequestContext } from './context.ts';
+import type { PublishTimes } from './publish-times.ts';
+import type { BoundUpstream } from './route.ts';
 
 /** Publish-time lookups one `@v/list` may run at once against the upstream (requests). */
 const PUBLISH_TIME_CONCURRENCY = 8;

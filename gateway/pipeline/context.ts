@@ -6,8 +6,8 @@ import type { ModgateError } from '../../core/errors.ts';
 import { canonicalVersion } from '../../core/gomod/module.ts';
 import { isValid } from '../../core/gomod/semver.ts';
 import type { Decision } from '../../policies/types.ts';
-import { clientIp, TrustedProxies } from './client-ip.ts';
 import type { GoproxyRequest } from '../protocol/goproxy-path.ts';
+import { clientIp, TrustedProxies } from './client-ip.ts';
 
 /**
  * The state of one request as it passes the pipeline stages (parse →

@@ -4,22 +4,22 @@ import type { Authenticator } from '../../auth/authenticator.ts';
 import { credentialShape } from '../../auth/jwt/credential-shape.ts';
 import { ModgateError } from '../../core/errors.ts';
 import type { AbuseGuard } from '../abuse/guard.ts';
-import { admit } from './admit.ts';
 import type { AuditLog } from '../ops/audit.ts';
+import type { Metrics } from '../ops/metrics.ts';
+import { serveOps } from '../ops/ops-routes.ts';
+import type { Readiness } from '../ops/readiness.ts';
+import type { PageHandler } from '../people/sso/deps.ts';
+import type { ParsedPaths } from '../protocol/parsed-paths.ts';
+import { admit } from './admit.ts';
 import { authorize } from './authorize.ts';
 import type { TrustedProxies } from './client-ip.ts';
 import { newRequestContext, type RequestContext } from './context.ts';
 import { retryAfterOf, statusOf, toModgateError } from './errors.ts';
-import type { Metrics } from '../ops/metrics.ts';
-import { serveOps } from '../ops/ops-routes.ts';
-import type { ParsedPaths } from '../protocol/parsed-paths.ts';
 import type { PolicyStore } from './policy-store.ts';
 import type { PublishTimes } from './publish-times.ts';
-import type { Readiness } from '../ops/readiness.ts';
 import { writeAnswer, writeRefusal } from './respond.ts';
 import type { Revocations } from './revocations.ts';
 import { bindUpstream, type RoutingDeps } from './route.ts';
-import type { PageHandler } from '../people/sso/deps.ts';
 
 export interface PipelineDeps {
   readonly authenticator: Authenticator;

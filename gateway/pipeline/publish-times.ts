@@ -1,8 +1,8 @@
 import { BoundedMap } from '../../core/bounded-map.ts';
 import { escapeVersion } from '../../core/gomod/module.ts';
+import { isMissing } from '../upstreams/upstream-errors.ts';
 import type { RequestContext } from './context.ts';
 import type { BoundUpstream } from './route.ts';
-import { isMissing } from '../upstreams/upstream-errors.ts';
 
 /**
  * The publish time of module versions (the `Time` of the upstream's `.info`),

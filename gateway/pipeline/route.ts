@@ -3,11 +3,11 @@ import type { Identity } from '../../auth/identity.ts';
 import { isModgateError, ModgateError } from '../../core/errors.ts';
 import type { Principal } from '../../core/principal.ts';
 import type { CompiledPolicy } from '../../policies/types.ts';
-import type { RequestContext } from './context.ts';
 import type { CredentialProvider } from '../credentials/credential.ts';
 import type { GoproxyRequest } from '../protocol/goproxy-path.ts';
 import { countsAsFailure } from '../upstreams/guarded.ts';
 import type { MetadataRequest, Upstream } from '../upstreams/upstream.ts';
+import type { RequestContext } from './context.ts';
 
 /** Everything routing needs, built once at start from gateway.yaml. */
 export interface RoutingDeps {

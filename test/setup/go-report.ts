@@ -1,12 +1,12 @@
 /**
  * vitest global set-up: says at the start which go commands the suite will
  * drive (or, in one line, that the machine has only one generation), and at the
- * end which it did drive, counted from the runs test/support/go-binaries.ts noted.
+ * end which it did drive, counted from the runs harness/go-binaries.ts noted.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CLIENT_GOS, CURRENT_GO, LEGACY_GO } from '../support/go-binaries.ts';
+import { CLIENT_GOS, CURRENT_GO, LEGACY_GO } from '../../harness/go-binaries.ts';
 
 export function setup(): () => void {
   const dir = mkdtempSync(join(tmpdir(), 'modgate-go-log-'));

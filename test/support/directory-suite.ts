@@ -2,12 +2,12 @@
  * The suite every `Directory` must pass (as oauth2-proxy's RunSessionStoreTests
  * does for session stores): right and wrong credentials, unknown and disabled
  * users, empty passwords, filter injection, lookups and group resolution,
- * over the users of test/support/directory-fixture.ts.
+ * over the users of harness/directory-fixture.ts.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Directory, DirectoryUser } from '../../auth/directory.ts';
 import { type ErrorCode, isModgateError, type ModgateError } from '../../core/errors.ts';
-import { ALL_USERS, USERS } from './directory-fixture.ts';
+import { ALL_USERS, USERS } from '../../harness/directory-fixture.ts';
 
 /** What a suite set-up returns: the directory under test and how to clean up. */
 export interface DirectorySuiteContext {

@@ -3,12 +3,12 @@ import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import pino from 'pino';
 import { stringify } from 'yaml';
-import { type AuditLog, createAuditLog } from '../../gateway/ops/audit.ts';
 import { settingsFromYaml } from '../../gateway/config/load.ts';
 import type { GatewaySettings } from '../../gateway/config/settings.ts';
+import { type AuditLog, createAuditLog } from '../../gateway/ops/audit.ts';
 import { createOperationalLog } from '../../gateway/ops/log.ts';
 import { type RunningGateway, startGateway } from '../../gateway/server.ts';
-import type { TestPki } from './tls.ts';
+import type { TestPki } from '../../harness/tls.ts';
 
 /** How long a test waits for audit lines to appear (ms). */
 const AUDIT_WAIT_MS = 5_000;

@@ -18,7 +18,7 @@ import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, importJWK, type JWK, type JWTPayload, SignJWT } from 'jose';
 // @ts-expect-error -- oidc-provider ships no types (@types/oidc-provider is not a dependency); see OidcProvider below.
 import ProviderModule from 'oidc-provider';
-import { LOOPBACK_V4 } from './ports.ts';
+import { LOOPBACK_V4 } from '../../harness/ports.ts';
 
 /** The slice of the oidc-provider API this harness uses. */
 interface OidcProvider {

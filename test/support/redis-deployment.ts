@@ -10,12 +10,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { type GatewayProcess, startGatewayProcess } from '../../bench/support/processes.ts';
-import { type AthensEmulator, startAthensEmulator } from './athens-emulator.ts';
+import { type AthensEmulator, startAthensEmulator } from '../../harness/athens-emulator.ts';
+import { type RedisServer, startRedis } from '../../harness/redis.ts';
+import { type Slapd, startSlapd } from '../../harness/slapd.ts';
+import { makeTestPki, type TestPki } from '../../harness/tls.ts';
 import { secretFile } from './gateway.ts';
 import { type FixtureSet, writeFixtureModules } from './modules.ts';
-import { type RedisServer, startRedis } from './redis.ts';
-import { type Slapd, startSlapd } from './slapd.ts';
-import { makeTestPki, type TestPki } from './tls.ts';
 
 /** Kept for a failure message: this many characters of a process's log tail. */
 const LOG_TAIL_CHARS = 2_000;

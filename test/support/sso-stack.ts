@@ -6,9 +6,9 @@
  * the provider must know the callback URL and the gateway its public URL.
  */
 import { generateKeyPairSync } from 'node:crypto';
+import { freePort } from '../../harness/ports.ts';
 import { secretFile } from './gateway.ts';
 import { CLIENTS, TestIdp } from './oidc-provider.ts';
-import { freePort } from './ports.ts';
 import { type Stack, startStack } from './stack.ts';
 
 export interface SsoStack {

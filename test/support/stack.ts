@@ -3,17 +3,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import type { ReadinessReport } from '../../gateway/ops/readiness.ts';
-import { type AthensEmulator, startAthensEmulator } from './athens-emulator.ts';
-import { ALL_USERS, fixtureUsersFile, SERVICE_ACCOUNT } from './directory-fixture.ts';
+import { type AthensEmulator, startAthensEmulator } from '../../harness/athens-emulator.ts';
+import { ALL_USERS, fixtureUsersFile, SERVICE_ACCOUNT } from '../../harness/directory-fixture.ts';
+import { type GoEnv, makeGoEnv, type NetrcForm, netrcMachines, writeNetrc } from '../../harness/go.ts';
 import { secretFile, startTestGateway, type TestGateway } from './gateway.ts';
-import { type GoEnv, makeGoEnv, type NetrcForm, netrcMachines, writeNetrc } from './go.ts';
 
-export { type NetrcForm, netrcMachines } from './go.ts';
+export { type NetrcForm, netrcMachines } from '../../harness/go.ts';
 
-import { httpsGet } from './https-client.ts';
+import { httpsGet } from '../../harness/https-client.ts';
+import { type Slapd, startSlapd } from '../../harness/slapd.ts';
+import { makeTestPki, type TestPki } from '../../harness/tls.ts';
 import { type FixtureSet, writeFixtureModules } from './modules.ts';
-import { type Slapd, startSlapd } from './slapd.ts';
-import { makeTestPki, type TestPki } from './tls.ts';
 
 /** The static credential modgate presents to the Athens emulator. */
 export const UPSTREAM_USER = 'modgate-upstream';

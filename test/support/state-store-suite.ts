@@ -18,7 +18,7 @@ import {
   stateChannel,
   stateKey,
 } from '../../gateway/state/store.ts';
-import { sleep, waitFor } from './redis.ts';
+import { sleep, waitFor } from '../../harness/redis.ts';
 
 /** What a suite set-up returns. */
 export interface StateStoreSuiteContext {

@@ -8,7 +8,7 @@ import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GO, LEGACY_GO } from './go.ts';
+import { GO, LEGACY_GO } from '../../harness/go.ts';
 
 /** Where Debian installs the Go sources of golang.org/x/mod (a GOPATH root). */
 export const XMOD_GOPATH = '/usr/share/gocode';

@@ -5,10 +5,10 @@
  * the running gateway's own upstreams and credentials.
  */
 import { loadUsersFile } from '../../../auth/file-directory.ts';
+import { type Check, outcome } from '../../../core/check.ts';
 import { isModgateError } from '../../../core/errors.ts';
 import type { GatewaySettings } from '../../config/settings.ts';
 import type { RoutingDeps } from '../../pipeline/route.ts';
-import { type Check, outcome } from '../../../core/check.ts';
 import { ldapCheck } from './ldap.ts';
 import { idpChecks } from './optional.ts';
 import { policyCheck } from './policy.ts';

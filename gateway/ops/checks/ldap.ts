@@ -14,8 +14,14 @@ import {
 import type { LdapDirectoryOptions } from '../../../auth/ldap-directory.ts';
 import { renderFilter } from '../../../auth/ldap-filter.ts';
 import { LdapPool } from '../../../auth/ldap-pool.ts';
+import {
+  type Check,
+  type CheckOutcome,
+  describeSocketError,
+  isTlsVerifyError,
+  outcome,
+} from '../../../core/check.ts';
 import { isModgateError } from '../../../core/errors.ts';
-import { type Check, type CheckOutcome, describeSocketError, isTlsVerifyError, outcome } from '../../../core/check.ts';
 
 /** A user search needs at most two entries to tell "found one" from "ambiguous". */
 const USER_SEARCH_SIZE_LIMIT = 2;

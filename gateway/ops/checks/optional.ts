@@ -5,8 +5,9 @@
  * JWKS it names (JWT and SSO issuers: keys to verify tokens with), and its
  * introspection endpoint (RFC 7662, for opaque tokens).
  */
-import type { GatewaySettings } from '../../config/settings.ts';
+
 import { type Check, outcome } from '../../../core/check.ts';
+import type { GatewaySettings } from '../../config/settings.ts';
 
 /** One issuer to check, and what modgate needs of it. */
 interface IssuerNeeds {

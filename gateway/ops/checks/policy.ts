@@ -4,12 +4,12 @@
  * gateway.yaml — the same two checks the gateway makes at start and on reload.
  */
 import { readFile } from 'node:fs/promises';
+import { type Check, type CheckOutcome, outcome } from '../../../core/check.ts';
 import { formatProblem, parseYamlWith } from '../../../core/yaml-validate.ts';
 import { loadPolicyFile } from '../../../policies/load.ts';
 import { policyFileSchema } from '../../../policies/schema.ts';
 import type { RoutingDeps } from '../../pipeline/route.ts';
 import { checkRouteReferences } from '../../upstreams/build.ts';
-import { type Check, type CheckOutcome, outcome } from '../../../core/check.ts';
 
 /** The policy check as a runnable {@link Check}. */
 export function policyCheck(path: string, routing: Pick<RoutingDeps, 'upstreams' | 'credentials'>): Check {

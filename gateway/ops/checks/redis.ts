@@ -3,9 +3,16 @@
  * way the state store does (same topology, TLS, credentials and timeouts),
  * AUTH and PING. With in-process state there is nothing to check.
  */
+
+import {
+  type Check,
+  type CheckOutcome,
+  describeSocketError,
+  isTlsVerifyError,
+  outcome,
+} from '../../../core/check.ts';
 import type { GatewaySettings } from '../../config/settings.ts';
 import { createRedisClient, describeTopology } from '../../state/redis-options.ts';
-import { type Check, type CheckOutcome, describeSocketError, isTlsVerifyError, outcome } from '../../../core/check.ts';
 
 /** The state store's logger, silenced: the check reports through its outcome. */
 const QUIET = { debug() {}, info() {}, warn() {}, error() {} };

@@ -6,8 +6,8 @@
  */
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { isIP } from 'node:net';
-import type { GatewaySettings } from '../../config/settings.ts';
 import { type Check, type CheckOutcome, outcome } from '../../../core/check.ts';
+import type { GatewaySettings } from '../../config/settings.ts';
 
 /** A certificate expiring sooner than this is a warning (ms): 30 days. */
 export const CERT_EXPIRY_WARNING_MS = 30 * 24 * 60 * 60 * 1000;

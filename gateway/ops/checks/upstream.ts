@@ -8,6 +8,7 @@
 import { constants } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
+import { type Check, type CheckOutcome, outcome } from '../../../core/check.ts';
 import { isModgateError } from '../../../core/errors.ts';
 import { escapePath } from '../../../core/gomod/module.ts';
 import type { Principal } from '../../../core/principal.ts';
@@ -15,7 +16,6 @@ import type { GatewaySettings, UpstreamSettings } from '../../config/settings.ts
 import { newRequestContext, type RequestContext } from '../../pipeline/context.ts';
 import type { RoutingDeps } from '../../pipeline/route.ts';
 import type { Upstream } from '../../upstreams/upstream.ts';
-import { type Check, type CheckOutcome, outcome } from '../../../core/check.ts';
 
 /** Who the probe acts for when the upstream's credential is minted per subject (Artifactory tokens). */
 export const PROBE_SUBJECT: Principal = Object.freeze({ user: 'modgate-probe', groups: [] });

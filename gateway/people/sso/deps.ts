@@ -9,8 +9,8 @@ import type { PersonalTokens } from '../../../auth/pat/personal-tokens.ts';
 import type { AbuseGuard } from '../../abuse/guard.ts';
 import type { RequestContext } from '../../pipeline/context.ts';
 import type { PolicyStore } from '../../pipeline/policy-store.ts';
-import type { SelfService } from '../self-service.ts';
 import type { StateStore } from '../../state/store.ts';
+import type { SelfService } from '../self-service.ts';
 import type { SsoClient } from './oidc.ts';
 
 /** Answers a request if the path is one of its own; false lets the GOPROXY pipeline take it. */

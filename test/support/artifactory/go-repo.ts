@@ -9,7 +9,7 @@
 import { join } from 'node:path';
 import { pickLatest } from '../../../core/gomod/latest.ts';
 import { escapeVersion, unescapePath, unescapeVersion } from '../../../core/gomod/module.ts';
-import { isFile, readList } from '../goproxy-read.ts';
+import { isFile, readList } from '../../../harness/goproxy-read.ts';
 import { attempt, type Exchange, reply, replyError, replyFile } from './http.ts';
 import type { GoRepository } from './types.ts';
 

@@ -16,7 +16,7 @@ import {
 } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { setTimeout as delay } from 'node:timers/promises';
-import { LOOPBACK_V4 } from '../ports.ts';
+import { LOOPBACK_V4 } from '../../../harness/ports.ts';
 import type { TlsMaterial } from './types.ts';
 
 /** Upper bound for closing a listener and its connections (milliseconds). */

@@ -57,7 +57,7 @@ export interface ArtifactorySettings {
   hang?: boolean;
 }
 
-/** Certificate and key (PEM) for https listeners, e.g. from test/support/tls.ts `makeTestPki`. */
+/** Certificate and key (PEM) for https listeners, e.g. from harness/tls.ts `makeTestPki`. */
 export interface TlsMaterial {
   certPem: string;
   keyPem: string;

@@ -1,6 +1,6 @@
 /**
  * A real OpenLDAP slapd for tests: mdb backend with the memberof overlay,
- * loaded with test/fixtures/directory.ldif, listening on 127.0.0.1 only, run
+ * loaded with harness/fixtures/directory.ldif, listening on 127.0.0.1 only, run
  * in the foreground with the stats log on stderr so tests can count binds.
  */
 import { execFile } from 'node:child_process';
@@ -8,7 +8,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import type { LdapDirectoryOptions } from '../../auth/ldap-directory.ts';
+import type { LdapDirectoryOptions } from '../auth/ldap-directory.ts';
 import { type Daemon, startDaemon } from './daemon.ts';
 import { BASE_DN, GROUPS_DN, PEOPLE_DN, SERVICE_ACCOUNT } from './directory-fixture.ts';
 import { freePort, LOOPBACK_V4 } from './ports.ts';
@@ -21,7 +21,7 @@ const execFileAsync = promisify(execFile);
 const SLAPD = '/usr/sbin/slapd';
 const MODULE_DIR = '/usr/lib/ldap';
 const SCHEMA_DIR = '/etc/ldap/schema';
-const FIXTURE_LDIF = new URL('../fixtures/directory.ldif', import.meta.url).pathname;
+const FIXTURE_LDIF = new URL('./fixtures/directory.ldif', import.meta.url).pathname;
 /** Upper bound for one ldapadd/ldapmodify run (milliseconds). */
 const LDAP_TOOL_TIMEOUT_MS = 10_000;
 /** Quiet time after which slapd's log is taken as caught up (milliseconds). */

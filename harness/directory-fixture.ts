@@ -1,10 +1,10 @@
 /**
- * The users of test/fixtures/directory.ldif with their passwords and groups:
+ * The users of harness/fixtures/directory.ldif with their passwords and groups:
  * the one place tests read them from. The users-file tests build the same
  * users (see `fixtureUsersFile`), so both directories pass one shared suite.
  */
 import bcrypt from 'bcryptjs';
-import { hashPassword } from '../../auth/password-hash.ts';
+import { hashPassword } from '../auth/password-hash.ts';
 
 /** A user of the fixture directory. */
 export interface FixtureUser {

@@ -13,7 +13,7 @@
  * which is all a test needs.
  */
 import { createHash, generateKeyPairSync, sign } from 'node:crypto';
-import { escapePath, escapeVersion } from '../../core/gomod/module.ts';
+import { escapePath, escapeVersion } from '../core/gomod/module.ts';
 
 /** Records one tile of height 8 holds; the database takes no more. */
 const MAX_RECORDS = 256;

@@ -18,8 +18,8 @@ import {
 } from 'node:http';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { pickLatest } from '../../core/gomod/latest.ts';
-import { escapeVersion, unescapePath } from '../../core/gomod/module.ts';
+import { pickLatest } from '../core/gomod/latest.ts';
+import { escapeVersion, unescapePath } from '../core/gomod/module.ts';
 import type { ChecksumDb } from './checksum-db.ts';
 import { isFile, readList } from './goproxy-read.ts';
 

@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
  * the bench's forwarders run with them too.
  */
 export async function gatewayNodeFlags(): Promise<string[]> {
-  const bin = await readFile(new URL('../../bin/modgate.ts', import.meta.url), 'utf8');
+  const bin = await readFile(new URL('../bin/modgate.ts', import.meta.url), 'utf8');
   const shebang = bin.slice(0, bin.indexOf('\n'));
   const m = /^#!\/usr\/bin\/env (?:-S )?node((?: \S+)*)$/.exec(shebang);
   if (m === null) throw new Error(`bin/modgate.ts: unexpected first line ${shebang}`);
