@@ -17,10 +17,10 @@
  * "--cpu-prof --cpu-prof-dir=/tmp/prof" (then: node bench/profile-top.ts <file>).
  */
 import { rmSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CLIENT_GOS, CURRENT_GO } from '../harness/go-binaries.ts';
+import { CLIENT_GOS } from '../harness/go-binaries.ts';
 import { sameDn } from '../harness/slapd-log.ts';
 import { BENCH_PATHS, ZIP_BYTES } from './support/bench-modules.ts';
 import { addDirectoryUsers, coldUsers, timedFirstRequest } from './support/cold-auth.ts';
@@ -32,194 +32,41 @@ import {
   startBenchWorld,
 } from './support/contenders.ts';
 import { measureForwardingFloor } from './support/forwarding-floor.ts';
-import { type GoTarget, timeGoModDownload } from './support/go-download.ts';
-import { measureGoFloor } from './support/go-floor.ts';
 import { describeMachine, startCpuAccounting } from './support/machine.ts';
-import { keptRate, PACED_RATE, pacingIntervalMs, reachableRate, runPaced } from './support/paced.ts';
-import { cpuSeconds, pinProcesses, resetPeakRss, rssMb } from './support/processes.ts';
+import { measureGoDownloads } from './support/measure-go.ts';
+import { measurePaced, measureVariants } from './support/measure-info.ts';
+import { PACED_RATE, pacingIntervalMs } from './support/paced.ts';
+import { pinProcesses, resetPeakRss } from './support/processes.ts';
 import { median, type Row, renderTable } from './support/report.ts';
-import { type LoadResult, runLoad } from './support/wrk.ts';
+import {
+  CONNECTIONS,
+  CPU_REST,
+  CPU_UNDER_TEST,
+  cpuPerMb,
+  load,
+  memory,
+  PIN,
+  pick,
+  placed,
+  ROUNDS,
+  roundRobin,
+  SECONDS,
+  WARMUP_SECONDS,
+  withCpu,
+} from './support/rounds.ts';
 
-/** Seconds of each load round. */
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
-/** Rounds per figure, alternating the contenders; the median round is reported. */
-const ROUNDS = 3;
-/** Seconds of unmeasured load per contender first (JIT, caches, keep-alive pools). */
-const WARMUP_SECONDS = 2;
 /**
  * Seconds of each forwarding-floor round, and of its warm-up: its figure is CPU per request, steady
  * after a few thousand requests; shorter rounds keep the whole bench near 5 minutes.
  */
 const FLOOR_SECONDS = Math.min(SECONDS, 3);
 const FLOOR_WARMUP_SECONDS = 1;
-/** Connections per load shape. */
-const CONNECTIONS = { info: 32, zip1m: 8, zip100m: 2 } as const;
 /** New directory users for cold-auth latency (one first request each). */
 const COLD_USERS = 20;
 /** Upper bound for the whole run (ms). */
 const DEADLINE_MS = 12 * 60_000;
 /** Upper bound for stopping everything after an interrupt or the deadline (ms). */
 const ABORT_CLEANUP_MS = 15_000;
-/** CPU placement when pinned: the server under test alone on one core, the rest on the other. */
-const PIN = process.env.BENCH_PIN === '1';
-const CPU_UNDER_TEST = '0';
-const CPU_REST = '1';
-
-/** Runs `fn` with the contender alone on CPU 0 (when pinning), then returns it to the shared core. */
-async function placed<T>(c: Contender, fn: () => Promise<T>): Promise<T> {
-  if (!PIN) return fn();
-  const pids = await c.pids();
-  await pinProcesses(pids, CPU_UNDER_TEST);
-  try {
-    return await fn();
-  } finally {
-    await pinProcesses(pids, CPU_REST);
-  }
-}
-
-/** `fn` for every contender, `rounds` times round-robin; results per contender in round order. */
-async function roundRobin<T>(
-  contenders: readonly Contender[],
-  rounds: number,
-  fn: (c: Contender) => Promise<T>,
-): Promise<Map<Contender, T[]>> {
-  const results = new Map<Contender, T[]>(contenders.map((c) => [c, []]));
-  for (let round = 0; round < rounds; round++) {
-    for (const c of contenders) results.get(c)!.push(await placed(c, () => fn(c)));
-  }
-  return results;
-}
-
-async function memory(c: Contender, field: 'VmRSS' | 'VmHWM'): Promise<number> {
-  let mb = 0;
-  for (const pid of await c.pids()) mb += await rssMb(pid, field);
-  return mb;
-}
-
-/** CPU time used so far by the processes serving a contender (s). */
-async function cpuOf(c: Contender): Promise<number> {
-  let s = 0;
-  for (const pid of await c.pids()) s += await cpuSeconds(pid);
-  return s;
-}
-
-/** `fn`'s result and the CPU time (s) the contender's processes used while it ran. */
-async function withCpu<T>(c: Contender, fn: () => Promise<T>): Promise<T & { cpuS: number }> {
-  const before = await cpuOf(c);
-  const result = await fn();
-  return { ...result, cpuS: (await cpuOf(c)) - before };
-}
-
-/** CPU ms per MB of a zip round: wrk's bytes read include downloads still running when it stops. */
-const cpuPerMb = (r: LoadResult & { cpuS: number }) => (r.cpuS * 1000) / (r.mbPerSecond * SECONDS);
-
-const load = (c: Contender, path: string, connections: number, seconds = SECONDS) =>
-  runLoad({ url: c.url + path, connections, seconds, threads: PIN ? 1 : 2, authorization: c.authorization });
-
-const pick = <R extends LoadResult>(rs: readonly R[], f: (r: R) => number) => median(rs.map(f));
-
-const paced = (c: Contender) =>
-  runPaced({
-    url: c.url + BENCH_PATHS.info,
-    connections: CONNECTIONS.info,
-    seconds: SECONDS,
-    threads: PIN ? 1 : 2,
-    authorization: c.authorization,
-    rate: PACED_RATE,
-  });
-
-/**
- * `.info` latency at the fixed rate {@link PACED_RATE} (32 connections, each
- * pausing between requests), in rounds alternating the contenders: what each
- * adds to a request when it is not saturated. Call after measureLoads, whose
- * saturated rates the fixed one must stay below, and which warmed the
- * contenders up. Returns notes and warnings.
- */
-async function measurePaced(world: BenchWorld, contenders: readonly Contender[]): Promise<string[]> {
-  const notes: string[] = [];
-  for (const c of contenders) {
-    const saturated = c.figures.infoRps;
-    if (saturated !== undefined && saturated <= PACED_RATE)
-      notes.push(
-        `WARNING: the fixed rate ${PACED_RATE} req/s is not below ${c.name}'s saturated .info rate ` +
-          `(${Math.round(saturated)} req/s): its latency at that rate is queueing`,
-      );
-  }
-  const rounds = await roundRobin(contenders, ROUNDS, paced);
-  for (const c of contenders) {
-    const rs = rounds.get(c)!;
-    const achieved = pick(rs, (r) => r.requestsPerSecond);
-    Object.assign(c.figures, { pacedP50Ms: pick(rs, (r) => r.p50Ms), pacedP99Ms: pick(rs, (r) => r.p99Ms) });
-    notes.push(
-      `.info at ${PACED_RATE} req/s, ${c.name}: achieved ${rs.map((r) => Math.round(r.requestsPerSecond)).join(', ')} req/s, ` +
-        `p99 ${rs.map((r) => r.p99Ms.toFixed(2)).join(', ')} ms`,
-    );
-    if (!keptRate(achieved, PACED_RATE, CONNECTIONS.info, SECONDS)) {
-      const reachable = Math.round(reachableRate(PACED_RATE, CONNECTIONS.info, SECONDS));
-      notes.push(
-        `WARNING: ${c.name} did not keep the fixed rate: ${Math.round(achieved)} req/s in its median round ` +
-          `against ${reachable} reachable (${PACED_RATE} less each connection's first pause); its latency ` +
-          `there includes queueing`,
-      );
-    }
-  }
-  const m = world.modgate.figures;
-  const added = (base: Contender, key: 'pacedP50Ms' | 'pacedP99Ms') =>
-    `+${(m[key]! - base.figures[key]!).toFixed(2)} ms`;
-  notes.push(
-    `modgate at ${PACED_RATE} req/s: added p99 ${added(world.direct, 'pacedP99Ms')} over direct, ` +
-      `${added(world.nginx, 'pacedP99Ms')} over nginx (p50 ${added(world.direct, 'pacedP50Ms')} and ` +
-      `${added(world.nginx, 'pacedP50Ms')})`,
-  );
-  return notes;
-}
-
-/**
- * The `.info` figures of modgate's variants (personal tokens, Redis state)
- * against modgate itself, in rounds that alternate the three: the cost of a
- * cached authentication with Redis against in-process state, as a ratio.
- */
-async function measureVariants(world: BenchWorld): Promise<string[]> {
-  const variants = [world.modgate, world.modgatePat, world.modgateRedis];
-  await roundRobin(variants, 1, (c) => load(c, BENCH_PATHS.info, CONNECTIONS.info, WARMUP_SECONDS));
-  const info = await roundRobin(variants, ROUNDS, async (c) => {
-    const cpu = await cpuOf(c);
-    const r = await load(c, BENCH_PATHS.info, CONNECTIONS.info);
-    return { ...r, cpuUs: (((await cpuOf(c)) - cpu) / r.requests) * 1e6 };
-  });
-  const figures = new Map(
-    variants.map((c) => {
-      const rounds = info.get(c)!;
-      return [
-        c,
-        {
-          rps: pick(rounds, (r) => r.requestsPerSecond),
-          p50: pick(rounds, (r) => r.p50Ms),
-          cpuUs: median(rounds.map((r) => r.cpuUs)),
-        },
-      ] as const;
-    }),
-  );
-  for (const c of [world.modgatePat, world.modgateRedis]) {
-    const f = figures.get(c)!;
-    Object.assign(c.figures, {
-      infoRps: f.rps,
-      infoP50Ms: f.p50,
-      infoP99Ms: pick(info.get(c)!, (r) => r.p99Ms),
-      infoCpuUs: f.cpuUs,
-    });
-  }
-  const base = figures.get(world.modgate)!;
-  return [world.modgatePat, world.modgateRedis].map((c) => {
-    const f = figures.get(c)!;
-    return (
-      `${c.name} ÷ modgate (same rounds, .info, cached authentication): ` +
-      `CPU/request ${(f.cpuUs / base.cpuUs).toFixed(2)}× (${Math.round(f.cpuUs)} vs ${Math.round(base.cpuUs)} µs), ` +
-      `req/s ${(f.rps / base.rps).toFixed(2)}×, p50 ${(f.p50 / base.p50).toFixed(2)}×`
-    );
-  });
-}
-
 /** .info rate and latency, LDAP binds under load, zip bandwidth, RSS; returns notes for the report. */
 async function measureLoads(world: BenchWorld, contenders: readonly Contender[]): Promise<string[]> {
   await roundRobin(contenders, 1, (c) => load(c, BENCH_PATHS.info, CONNECTIONS.info, WARMUP_SECONDS));
@@ -290,49 +137,6 @@ async function measureColdAuth(world: BenchWorld): Promise<string> {
   modgate.figures.warmFirstMs = median(warm);
   const perUser = ((await world.slapd.binds()).length - binds) / users.length;
   return `cold auth: ${users.length} new users, ${perUser.toFixed(1)} LDAP bind(s) each, p50 ${median(cold).toFixed(2)} ms, max ${Math.max(...cold).toFixed(2)} ms`;
-}
-
-/**
- * `go mod download` of the graph with the module cache on disk (as a
- * developer has it) and, where the machine has one, in tmpfs: there go's own
- * file writes, which swing the disk figure from run to run, drop out. Then
- * the floor any TLS proxy sets (bench/support/go-floor.ts); returns its lines.
- */
-async function measureGoDownloads(world: BenchWorld, contenders: readonly Contender[], scratch: string) {
-  const tmpfs = await tmpfsScratch();
-  const lines: string[] = [];
-  try {
-    for (const go of CLIENT_GOS) {
-      const [disk, inTmpfs] =
-        go === CURRENT_GO
-          ? (['goDownloadMs', 'goDownloadTmpfsMs'] as const)
-          : (['goDownloadLegacyMs', 'goDownloadLegacyTmpfsMs'] as const);
-      const onDisk = await roundRobin(contenders, ROUNDS, (c) =>
-        timeGoModDownload(world.graphRoot, scratch, c.go, 1, go),
-      );
-      for (const c of contenders) c.figures[disk] = median(onDisk.get(c)!.flat());
-      if (tmpfs !== undefined) {
-        const inMemory = await roundRobin(contenders, ROUNDS, (c) =>
-          timeGoModDownload(world.graphRoot, tmpfs, c.go, 1, go),
-        );
-        for (const c of contenders) c.figures[inTmpfs] = median(inMemory.get(c)!.flat());
-      }
-      const once = async (target: GoTarget) =>
-        (await timeGoModDownload(world.graphRoot, tmpfs ?? scratch, target, 1, go))[0]!;
-      const cache = tmpfs === undefined ? 'on disk' : 'in tmpfs';
-      lines.push(...(await measureGoFloor(world, scratch, ROUNDS, once, `${cache}, ${go.version}`)));
-    }
-    return lines;
-  } finally {
-    if (tmpfs !== undefined) await rm(tmpfs, { recursive: true, force: true });
-  }
-}
-
-/** A new folder in /dev/shm when that is a tmpfs (Linux), else undefined. */
-async function tmpfsScratch(): Promise<string | undefined> {
-  const mounts = await readFile('/proc/mounts', 'utf8').catch(() => '');
-  if (!mounts.split('\n').some((m) => /^\S+ \/dev\/shm tmpfs /.test(m))) return undefined;
-  return mkdtemp(join('/dev/shm', 'modgate-bench-'));
 }
 
 async function main(): Promise<number> {
