@@ -20,6 +20,7 @@ export type ErrorCode =
   | 'auth.directory_unavailable'
   | 'auth.revoked'
   | 'auth.locked_out'
+  | 'auth.throttled' // a failed login from a source that fails for many user names
   | 'request.rate_limited'
   | 'upstream.busy'
   // authorization

@@ -18,6 +18,8 @@ export const CONFIG_DOCS_PATH = 'docs/configuration.md';
 
 /** What a secret reference looks like (gateway/config/schema.ts `secretRef`). */
 const SECRET_PATTERN = '^(env:[A-Za-z_][A-Za-z0-9_]*|file:.+)$';
+/** The default shown for an object that applies, with its keys' defaults, when absent. */
+const ON_BY_DEFAULT = 'on';
 /** JSON Schema's stand-in for "no upper bound" on integers. */
 const NO_MAX = Number.MAX_SAFE_INTEGER;
 
@@ -173,15 +175,24 @@ export const DESCRIPTIONS: Readonly<Record<string, string>> = {
   'state.command_timeout':
     'Bound on one Redis call (at most 5s); on trouble modgate answers from process-local state instead of failing requests.',
   'state.connect_timeout': 'Bound on connecting to Redis, TLS and AUTH included.',
-  abuse: 'Abuse protection: failed-login lockout, per-identity rate limit, concurrent upstream requests.',
+  abuse:
+    'Abuse protection: failed-login lockout per user name, a throttle on addresses that fail for many user names, per-identity rate limit, concurrent upstream requests. All on by default, with the values below; a source address is never refused as such: a credential that verifies, or is in the verified cache, passes whoever shares its address.',
   'abuse.key':
     'HMAC key for user names in state keys; the same in every process (random per process when absent).',
-  'abuse.lockout': 'Too many failed logins → 429 with `Retry-After`, per user and per source IP.',
-  'abuse.lockout.max_failures': 'Failed logins for one user name within `window` that lock it.',
-  'abuse.lockout.ip_max_failures':
-    'Failed logins from one IP within `window` that lock it; raise it for NAT or CI farms.',
+  'abuse.lockout':
+    'Too many failed logins for one user name, from any address → that name is refused (429 `too many failed logins for <user>`, `Retry-After`), even with the right password, until the lock ends. A warning in the operational log when a lock engages.',
+  'abuse.lockout.max_failures':
+    'Failed logins for one user name within `window` that lock it (unknown names count the same).',
   'abuse.lockout.window': 'The window failures are counted in.',
   'abuse.lockout.lock': 'How long a lock lasts.',
+  'abuse.source_throttle':
+    'Failed password logins for many user names from one address (password spraying) → for `duration`, its failed logins wait `delay` and answer 429 `invalid username or password; failed logins from <ip> are throttled for …`; its logins that verify pass at once. A warning in the operational log when a throttle engages. (Replaces `abuse.lockout.ip_max_failures`, which locked the address for everyone.)',
+  'abuse.source_throttle.max_users':
+    'Distinct user names whose password logins failed from one address within `window` that throttle it; one name failing again and again counts once.',
+  'abuse.source_throttle.window': 'The window names are counted in.',
+  'abuse.source_throttle.duration': 'How long an address stays throttled.',
+  'abuse.source_throttle.delay':
+    'How long a failed login from a throttled address waits before its answer (at most `10s`; `0s`: no wait, only the 429).',
   'abuse.rate_limit': 'Requests per identity → 429 with `Retry-After` beyond it.',
   'abuse.rate_limit.requests': 'Requests allowed per window.',
   'abuse.rate_limit.window': 'The window.',
@@ -333,8 +344,10 @@ function defaultOf(node: JsonSchema): string | undefined {
   if (value === undefined) return undefined;
   if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
     const entries = Object.entries(value);
-    // `{}`: every key below has its own default.
-    return entries.length === 0 ? undefined : entries.map(([k, v]) => `\`${k}: ${String(v)}\``).join(', ');
+    // `{}`: on, every key below has its own default.
+    return entries.length === 0
+      ? ON_BY_DEFAULT
+      : entries.map(([k, v]) => `\`${k}: ${String(v)}\``).join(', ');
   }
   return `\`${Array.isArray(value) ? `[${value.join(', ')}]` : String(value)}\``;
 }
@@ -456,7 +469,8 @@ export function renderConfigReference(
     '  `[]` for each item of a list.',
     '',
     'Default "—" means the key is optional and off (or taken from elsewhere, as',
-    'described) when absent; **required** keys have no default.',
+    'described) when absent; "on" means an object applies when absent, with the',
+    'defaults of its keys; **required** keys have no default.',
     '',
   ];
   for (const key of Object.keys(schema.properties ?? {})) {
@@ -466,10 +480,12 @@ export function renderConfigReference(
     out.push(`## \`${key}\``, '');
     const leaf = section.length === 1 && own !== undefined;
     if (!leaf) {
+      // A section that applies with its keys' defaults says so in its own description.
+      const defaults = own?.defaults.filter((d) => d !== ON_BY_DEFAULT) ?? [];
       const status = required
         ? 'Required.'
-        : own?.defaults.length
-          ? `Default: ${own.defaults.join('; ')}.`
+        : defaults.length
+          ? `Default: ${defaults.join('; ')}.`
           : 'Optional.';
       out.push(`${describe(descriptions, key)} ${status}`, '');
     }

@@ -1,6 +1,6 @@
 /**
- * Abuse protection (gateway/abuse/): failed-login lockout per username and
- * per IP, the per-identity rate limit and the per-upstream concurrency cap,
+ * Abuse protection (gateway/abuse/): failed-login lockout per username, the
+ * per-identity rate limit and the per-upstream concurrency cap,
  * each run against the in-process store and against two RedisStores sharing
  * one real redis-server (two gateway processes); then what Redis holds, and
  * what happens when the store is in trouble.
@@ -63,9 +63,6 @@ function abuseSuite(name: string, setup: () => Promise<Handles>): void {
       namesUsed.push(u);
       return u;
     };
-    let ipCounter = 0;
-    /** A fresh documentation-range IP per call, so tests do not share IP counts. */
-    const ip = (): string => `198.51.100.${++ipCounter}`;
     const lockouts = (options: Partial<LockoutOptions> = {}) => {
       const base = { hmacKey: HMAC_KEY, maxFailures: 3, windowMs: 10_000, lockMs: 10_000, ...options };
       return { A: new Lockout({ ...base, store: h.a }), B: new Lockout({ ...base, store: h.b }) };
@@ -80,136 +77,100 @@ function abuseSuite(name: string, setup: () => Promise<Handles>): void {
       await h?.server?.dispose();
     });
 
-    it('enforces through B a username lockout earned through A, from any IP', async () => {
+    it('enforces through B a username lockout earned through A, and refuses no other name', async () => {
       const { A, B } = lockouts();
       const alice = user('alice');
-      expect((await A.recordFailure(alice, ip())).status).toEqual({ locked: false });
-      const second = await B.recordFailure(alice, ip());
-      expect(second.failures.user).toBe(2);
-      expect(await B.check(alice, ip())).toEqual({ locked: false });
-      const third = await A.recordFailure(alice, ip());
-      expect(third.failures).toEqual({ user: 3, ip: 1 });
-      expect(third.status).toMatchObject({ locked: true, scope: 'user', retryAfterS: 10 });
+      expect(await A.recordFailure(alice)).toEqual({
+        failures: 1,
+        status: { locked: false },
+        engaged: false,
+      });
+      expect((await B.recordFailure(alice)).failures).toBe(2);
+      expect(await B.check(alice)).toEqual({ locked: false });
+      const third = await A.recordFailure(alice);
+      expect(third).toMatchObject({ failures: 3, status: { locked: true, retryAfterS: 10 }, engaged: true });
 
-      expect(await B.check(alice, ip())).toEqual({
+      expect(await B.check(alice)).toEqual({
         locked: true,
-        scope: 'user',
         retryAfterS: 10,
         code: 'auth.locked_out',
         reason: `too many failed logins for ${alice}; try again in 10s`,
       });
       // The count ignores case: a lock on alice holds for ALICE.
-      expect(await B.check(alice.toUpperCase(), ip())).toMatchObject({ locked: true, scope: 'user' });
-      expect(await B.check(user('bob'), ip())).toEqual({ locked: false });
+      expect(await B.check(alice.toUpperCase())).toMatchObject({ locked: true });
+      expect(await B.check(user('bob'))).toEqual({ locked: false });
     });
 
-    it('locks a source IP for every username, without locking those usernames elsewhere', async () => {
-      const { A, B } = lockouts();
-      const attacker = ip();
-      const victims = [user('carol'), user('dan'), user('erin')];
-      for (const [i, victim] of victims.entries()) {
-        const record = await (i % 2 === 0 ? A : B).recordFailure(victim, attacker);
-        expect(record.failures).toEqual({ user: 1, ip: i + 1 });
-      }
-      const refusal = {
-        locked: true,
-        scope: 'ip',
-        retryAfterS: 10,
-        code: 'auth.locked_out',
-        reason: `too many failed logins from ${attacker}; try again in 10s`,
-      };
-      expect(await B.check(user('frank'), attacker)).toEqual(refusal);
-      expect(await A.check(undefined, attacker)).toEqual(refusal);
-      for (const victim of victims) expect(await B.check(victim, ip())).toEqual({ locked: false });
-    });
-
-    it('reports the longer lock when both the username and the IP are locked', async () => {
-      const short = lockouts({ lockMs: 10_000 });
-      const long = lockouts({ lockMs: 30_000 });
-      const grace = user('grace');
-      const where = ip();
-      for (let i = 0; i < 3; i += 1) await short.A.recordFailure(grace, ip());
-      for (let i = 0; i < 3; i += 1) await long.A.recordFailure(undefined, where);
-      expect(await long.B.check(grace, where)).toMatchObject({ scope: 'ip', retryAfterS: 30 });
-      expect(await long.B.check(grace, ip())).toMatchObject({ scope: 'user', retryAfterS: 10 });
-    });
-
-    it('resets the username count on success, but never the IP count or an IP lock', async () => {
+    it('resets the username count on success, but never a lock', async () => {
       const { A, B } = lockouts();
       const heidi = user('heidi');
-      for (let i = 0; i < 2; i += 1) await A.recordFailure(heidi, ip());
+      for (let i = 0; i < 2; i += 1) await A.recordFailure(heidi);
       await B.recordSuccess(heidi);
-      expect((await A.recordFailure(heidi, ip())).failures.user).toBe(1);
+      expect((await A.recordFailure(heidi)).failures).toBe(1);
 
-      const office = ip();
       const ivan = user('ivan');
-      for (let i = 0; i < 2; i += 1) await A.recordFailure(ivan, office);
+      for (let i = 0; i < 3; i += 1) await A.recordFailure(ivan);
       await B.recordSuccess(ivan);
-      // The IP count went on: the third failure from the office locks it.
-      expect((await A.recordFailure(user('judy'), office)).status).toMatchObject({
-        locked: true,
-        scope: 'ip',
-      });
-      await B.recordSuccess(ivan);
-      expect(await A.check(ivan, office)).toMatchObject({ locked: true, scope: 'ip' });
+      expect(await A.check(ivan)).toMatchObject({ locked: true });
     });
 
     it('keeps the username count on success when resetOnSuccess is off', async () => {
       const { A, B } = lockouts({ resetOnSuccess: false });
       const kim = user('kim');
-      for (let i = 0; i < 2; i += 1) await A.recordFailure(kim, ip());
+      for (let i = 0; i < 2; i += 1) await A.recordFailure(kim);
       await B.recordSuccess(kim);
-      expect((await A.recordFailure(kim, ip())).status).toMatchObject({ locked: true, scope: 'user' });
+      expect((await A.recordFailure(kim)).status).toMatchObject({ locked: true });
     });
 
     it('unlocks after lockMs, and locks again on a failure while the window still holds the threshold', async () => {
       const lockMs = 300;
       const { A, B } = lockouts({ lockMs, windowMs: 10_000 });
       const leo = user('leo');
-      for (let i = 0; i < 3; i += 1) await A.recordFailure(leo, ip());
+      for (let i = 0; i < 3; i += 1) await A.recordFailure(leo);
       const lockedAt = Date.now();
-      expect(await B.check(leo, ip())).toMatchObject({ locked: true, retryAfterS: 1 });
+      expect(await B.check(leo)).toMatchObject({ locked: true, retryAfterS: 1 });
       await waitFor(
         'the lock to end',
-        async () => ((await B.check(leo, ip())).locked ? undefined : true),
+        async () => ((await B.check(leo)).locked ? undefined : true),
         UNLOCK_BOUND_MS,
       );
       expect(Date.now() - lockedAt).toBeGreaterThanOrEqual(lockMs - 50);
-      expect((await B.recordFailure(leo, ip())).status).toMatchObject({ locked: true, scope: 'user' });
-      expect(await A.check(leo, ip())).toMatchObject({ locked: true });
+      expect((await B.recordFailure(leo)).status).toMatchObject({ locked: true });
+      expect(await A.check(leo)).toMatchObject({ locked: true });
     });
 
     it('starts counting afresh once the failure window has passed', async () => {
       const { A, B } = lockouts({ windowMs: 300 });
       const mia = user('mia');
-      for (let i = 0; i < 2; i += 1) await A.recordFailure(mia, ip());
+      for (let i = 0; i < 2; i += 1) await A.recordFailure(mia);
       await sleep(450);
-      expect((await B.recordFailure(mia, ip())).failures.user).toBe(1);
-      expect(await B.check(mia, ip())).toEqual({ locked: false });
+      expect((await B.recordFailure(mia)).failures).toBe(1);
+      expect(await B.check(mia)).toEqual({ locked: false });
     });
 
     it('lifts a lock and its count on unlock', async () => {
       const { A, B } = lockouts();
       const ned = user('ned');
-      const where = ip();
-      for (let i = 0; i < 3; i += 1) await A.recordFailure(ned, where);
-      expect((await B.check(ned, where)).locked).toBe(true);
-      await B.unlock(ned, where);
-      expect(await A.check(ned, where)).toEqual({ locked: false });
-      expect((await A.recordFailure(ned, where)).failures).toEqual({ user: 1, ip: 1 });
+      for (let i = 0; i < 3; i += 1) await A.recordFailure(ned);
+      expect((await B.check(ned)).locked).toBe(true);
+      await B.unlock(ned);
+      expect(await A.check(ned)).toEqual({ locked: false });
+      expect((await A.recordFailure(ned)).failures).toBe(1);
     });
 
     it('counts concurrent failures from both processes exactly, and locks at the threshold', async () => {
       const { A, B } = lockouts({ maxFailures: 50 });
       const olga = user('olga');
       const records = await Promise.all(
-        Array.from({ length: 60 }, (_, i) => (i % 2 === 0 ? A : B).recordFailure(olga, undefined)),
+        Array.from({ length: 60 }, (_, i) => (i % 2 === 0 ? A : B).recordFailure(olga)),
       );
-      expect(records.map((r) => r.failures.user).sort((x, y) => (x ?? 0) - (y ?? 0))).toEqual(
+      expect(records.map((r) => r.failures).sort((x, y) => (x ?? 0) - (y ?? 0))).toEqual(
         Array.from({ length: 60 }, (_, i) => i + 1),
       );
       expect(records.filter((r) => r.status.locked)).toHaveLength(11);
-      expect((await A.check(olga, undefined)).locked).toBe(true);
+      // The lock engages once, at the failure that reached the threshold, whichever process counted it.
+      expect(records.filter((r) => r.engaged).map((r) => r.failures)).toEqual([50]);
+      expect((await A.check(olga)).locked).toBe(true);
     });
 
     it('rate-limits one identity across both processes, atomically, and not the others', async () => {
@@ -334,8 +295,8 @@ function abuseSuite(name: string, setup: () => Promise<Handles>): void {
         // A login as the gateway would do it: the password never reaches abuse protection.
         const { A } = lockouts();
         const secretive = user('sekrit-user');
-        await A.check(secretive, ip());
-        await A.recordFailure(secretive, ip());
+        await A.check(secretive);
+        await A.recordFailure(secretive);
         await A.recordSuccess(secretive);
         await new RateLimiter({ store: h.a, hmacKey: HMAC_KEY }).take(secretive);
 
@@ -379,16 +340,14 @@ describe('abuse protection when the store is in trouble', () => {
     try {
       const options = { hmacKey: HMAC_KEY, maxFailures: 2, lockMs: 60_000 };
       const [A, B] = [new Lockout({ ...options, store: a }), new Lockout({ ...options, store: b })];
-      await A.recordFailure('uma', '203.0.113.50');
-      await A.recordFailure('uma', '203.0.113.51');
-      expect((await B.check('uma', undefined)).locked).toBe(true);
+      await A.recordFailure('uma');
+      await A.recordFailure('uma');
+      expect((await B.check('uma')).locked).toBe(true);
 
       await server.kill();
-      for (const lockout of [A, B]) {
-        expect(await lockout.check('uma', '203.0.113.52')).toMatchObject({ locked: true, scope: 'user' });
-      }
-      expect(await A.recordFailure('victor', '203.0.113.53')).toMatchObject({ status: { locked: false } });
-      expect(await A.check('victor', '203.0.113.53')).toEqual({ locked: false });
+      for (const lockout of [A, B]) expect(await lockout.check('uma')).toMatchObject({ locked: true });
+      expect(await A.recordFailure('victor')).toMatchObject({ status: { locked: false } });
+      expect(await A.check('victor')).toEqual({ locked: false });
       expect((await a.health()).shared).toBe(false);
     } finally {
       await Promise.all([a.close(), b.close()]);
@@ -422,16 +381,17 @@ describe('abuse protection when the store is in trouble', () => {
     const limiter = new RateLimiter({ store, hmacKey: HMAC_KEY, requestsPerWindow: 1, logger });
     const cap = new ConcurrencyLimiter({ store, limit: 1, logger });
 
-    await lockout.recordFailure('wendy', undefined);
+    await lockout.recordFailure('wendy');
     expect(await limiter.take('wendy')).toEqual({ allowed: true });
     const slot = await cap.enter('athens');
     broken = true;
 
-    expect(await lockout.check('wendy', undefined)).toMatchObject({ locked: true, scope: 'user' });
-    expect(await lockout.check('xavier', '203.0.113.60')).toEqual({ locked: false });
-    expect(await lockout.recordFailure('xavier', '203.0.113.60')).toEqual({
-      failures: {},
+    expect(await lockout.check('wendy')).toMatchObject({ locked: true });
+    expect(await lockout.check('xavier')).toEqual({ locked: false });
+    expect(await lockout.recordFailure('xavier')).toEqual({
+      failures: undefined,
       status: { locked: false },
+      engaged: false,
     });
     await lockout.recordSuccess('xavier');
     expect(await limiter.take('wendy')).toEqual({ allowed: true });
@@ -440,7 +400,7 @@ describe('abuse protection when the store is in trouble', () => {
     if (unlimited.admitted) await unlimited.release();
     if (slot.admitted) await slot.release();
     expect(cap.held('athens')).toBe(0);
-    expect(warnings).toContain('lockout: state store failed; using locks known in process');
+    expect(warnings).toContain('lockout: state store failed; using what this process knows');
     expect(warnings).toContain('rate limit: state store failed; request let through');
     expect(warnings).toContain('concurrency: state store failed to release');
   });
@@ -467,16 +427,16 @@ describe('abuse protection options and reasons', () => {
     const store = new MemoryStore();
     const one = new Lockout({ store, hmacKey: HMAC_KEY, maxFailures: 1 });
     const other = new Lockout({ store, hmacKey: `${HMAC_KEY}-other`, maxFailures: 1 });
-    await one.recordFailure('yara', undefined);
-    expect((await one.check('yara', undefined)).locked).toBe(true);
-    expect((await other.check('yara', undefined)).locked).toBe(false);
+    await one.recordFailure('yara');
+    expect((await one.check('yara')).locked).toBe(true);
+    expect((await other.check('yara')).locked).toBe(false);
   });
 
   it('uses the documented defaults', async () => {
     const store = new MemoryStore();
     const lockout = new Lockout({ store, hmacKey: HMAC_KEY });
-    for (let i = 0; i < 9; i += 1) await lockout.recordFailure('zed', undefined);
-    expect((await lockout.recordFailure('zed', undefined)).status).toMatchObject({
+    for (let i = 0; i < 9; i += 1) await lockout.recordFailure('zed');
+    expect((await lockout.recordFailure('zed')).status).toMatchObject({
       locked: true,
       retryAfterS: 900,
     });
@@ -492,7 +452,7 @@ describe('abuse protection options and reasons', () => {
     expect(shownName('al\nice\u0000\u0085')).toBe('al ice  ');
     expect(shownName('é'.repeat(70))).toBe(`${'é'.repeat(64)}…`);
     const lockout = new Lockout({ store: new MemoryStore(), hmacKey: HMAC_KEY, maxFailures: 1 });
-    const record = await lockout.recordFailure('mallory\r\nX-Injected: 1', undefined);
+    const record = await lockout.recordFailure('mallory\r\nX-Injected: 1');
     expect(record.status).toMatchObject({
       reason: 'too many failed logins for mallory  X-Injected: 1; try again in 900s',
     });

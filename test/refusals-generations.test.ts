@@ -107,7 +107,7 @@ beforeAll(async () => {
           },
         },
         admin: { token: await secretFile(dir, 'admin-token', ADMIN_TOKEN) },
-        abuse: { lockout: { max_failures: MAX_FAILURES, ip_max_failures: 10_000 } },
+        abuse: { lockout: { max_failures: MAX_FAILURES } },
       };
     },
   });

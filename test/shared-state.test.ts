@@ -81,10 +81,8 @@ async function gatewayConfig(state: Record<string, unknown>): Promise<Record<str
     policy: { path: join(dir, 'policy.yaml') },
     state,
     workers: 1,
-    // Every test request comes from 127.0.0.1: lock users, not the test's IP.
     abuse: {
       key: await secretFile(dir, 'abuse-key', 'abuse-hmac-key-for-tests-0123'),
-      lockout: { ip_max_failures: 1000 },
     },
     admin: { token: await secretFile(dir, 'admin-token', ADMIN_TOKEN) },
     audit: { sink: 'file', path: join(dir, 'audit.log') },

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Identity } from '../../auth/identity.ts';
 import { type ErrorCode, isModgateError, ModgateError } from '../../core/errors.ts';
 import type { GatewaySettings } from '../config/settings.ts';
@@ -7,6 +8,8 @@ import type { StateStore } from '../state/store.ts';
 import { ConcurrencyLimiter } from './concurrency.ts';
 import { Lockout } from './lockout.ts';
 import { RateLimiter } from './rate-limit.ts';
+import { formatDuration, shownName } from './reason.ts';
+import { SourceThrottle } from './source-throttle.ts';
 
 /** Bytes of the random per-process HMAC key used when `abuse.key` is not configured. */
 const RANDOM_KEY_BYTES = 32;
@@ -18,22 +21,47 @@ const RANDOM_KEY_BYTES = 32;
 export const DEVICE_LOGIN_STARTS = 30;
 const DEVICE_LOGIN_WINDOW_MS = 60_000;
 
+/** A login that failed, as abuse protection sees it. */
+export interface FailedLogin {
+  /** The user name a Basic credential claimed; undefined for Bearer and malformed credentials. */
+  readonly username: string | undefined;
+  /** The client address (`clientIp`'s answer). */
+  readonly ip: string;
+  /** True for a directory password (the only credential that can be sprayed); false for tokens. */
+  readonly password: boolean;
+}
+
 /**
- * The pipeline's abuse protection, over the shared state store: a lockout
- * check before authentication (a lock earned at another process holds here
- * too), failures counted per user name and source IP, a per-identity rate
- * limit after it, and a cap on concurrent requests per upstream. Refusals are
- * 429/503 with `Retry-After` (via `detail.retryInMs`).
+ * The pipeline's abuse protection, over the shared state store: a user
+ * lockout check before authentication (a lock earned at another process
+ * holds here too), failures counted per user name and, for passwords, per
+ * source address (SourceThrottle), a per-identity rate limit after
+ * authentication, and a cap on concurrent requests per upstream. Refusals are
+ * 429/503 with `Retry-After` (via `detail.retryInMs`). A lock or throttle
+ * that engages is one warning line in the operational log.
+ *
+ * A source address is never refused as such: only logins that failed are
+ * answered differently (slowly, 429) from a throttled source, so a
+ * credential that verifies, or is in the verified cache, works whoever
+ * shares its address. The price: a sprayer is slowed, not cut off (the user
+ * lockout still caps guesses per name); the warning names its address.
  */
 export class AbuseGuard {
   readonly #lockout: Lockout;
+  readonly #throttle: SourceThrottle;
+  readonly #throttleDelayMs: number;
   readonly #rate: RateLimiter;
   readonly #slots: ConcurrencyLimiter;
   readonly #deviceStarts: RateLimiter;
+  readonly #logger: Pick<StateLogger, 'warn'>;
 
   constructor(store: StateStore, settings: GatewaySettings['abuse'], logger: Pick<StateLogger, 'warn'>) {
     const hmacKey = settings.key ?? randomBytes(RANDOM_KEY_BYTES);
+    this.#logger = logger;
     this.#lockout = new Lockout({ store, hmacKey, ...settings.lockout, logger });
+    const { delayMs, ...throttle } = settings.sourceThrottle;
+    this.#throttle = new SourceThrottle({ store, hmacKey, ...throttle, logger });
+    this.#throttleDelayMs = delayMs;
     this.#rate = new RateLimiter({
       store,
       hmacKey,
@@ -58,18 +86,48 @@ export class AbuseGuard {
     if (!verdict.allowed) throw refusal(verdict.code, verdict.reason, verdict.retryAfterS);
   }
 
-  /**
-   * Refuses when the user name a Basic credential claims (undefined for other
-   * or malformed credentials: the IP lock still applies) or the IP is locked.
-   */
-  async beforeAuthentication(username: string | undefined, ip: string): Promise<void> {
-    const status = await this.#lockout.check(username, ip);
+  /** Refuses (429) when the user name a Basic credential claims is locked; nothing else is checked here. */
+  async beforeAuthentication(username: string | undefined): Promise<void> {
+    if (username === undefined) return;
+    const status = await this.#lockout.check(username);
     if (status.locked) throw refusal(status.code, status.reason, status.retryAfterS);
   }
 
-  /** Counts a wrong password (unknown users too, so a lock reveals nothing). Other failures do not count. */
-  async authenticationFailed(err: unknown, username: string | undefined, ip: string): Promise<void> {
-    if (isModgateError(err, 'auth.invalid_credentials')) await this.#lockout.recordFailure(username, ip);
+  /**
+   * Counts a wrong credential (unknown users too, so a lock reveals nothing)
+   * and returns the error to answer with: `err` itself, or, for a password
+   * from a throttled source, `auth.throttled` once the throttle delay has
+   * passed. Other failures (directory down, malformed) count nowhere.
+   */
+  async authenticationFailed(err: ModgateError, login: FailedLogin): Promise<ModgateError> {
+    const username = login.username;
+    if (!isModgateError(err, 'auth.invalid_credentials') || username === undefined) return err;
+    const [lock, throttle] = await Promise.all([
+      this.#lockout.recordFailure(username),
+      login.password ? this.#throttle.recordFailure(username, login.ip) : undefined,
+    ]);
+    if (lock.engaged && lock.status.locked) {
+      this.#logger.warn(
+        { event: 'abuse.user_locked', user: username, ip: login.ip, failures: lock.failures },
+        `lockout: ${shownName(username)} locked for ${lock.status.retryAfterS}s after ` +
+          `${lock.failures} failed logins (the last from ${shownName(login.ip)})`,
+      );
+    }
+    const status = throttle?.status;
+    if (!status?.throttled) return err;
+    if (status.engaged) {
+      this.#logger.warn(
+        { event: 'abuse.source_throttled', ip: login.ip, users: throttle?.names },
+        `throttle: failed logins for ${throttle?.names} user names from ${shownName(login.ip)} ` +
+          `within ${formatDuration(this.#throttle.windowMs)}; for ${status.retryAfterS}s its failed ` +
+          `logins wait ${formatDuration(this.#throttleDelayMs)} and answer 429 (credentials that verify still pass)`,
+      );
+    }
+    if (this.#throttleDelayMs > 0) await delay(this.#throttleDelayMs);
+    return new ModgateError(status.code, status.reason, {
+      cause: err,
+      detail: { retryInMs: status.retryAfterS * 1000 },
+    });
   }
 
   async rateLimit(identity: Identity): Promise<void> {

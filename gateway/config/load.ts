@@ -200,9 +200,14 @@ function resolveSettings(
       key: config.abuse.key === undefined ? undefined : secret(config.abuse.key, ['abuse', 'key']),
       lockout: {
         maxFailures: config.abuse.lockout.max_failures,
-        ipMaxFailures: config.abuse.lockout.ip_max_failures,
         windowMs: config.abuse.lockout.window,
         lockMs: config.abuse.lockout.lock,
+      },
+      sourceThrottle: {
+        maxUsers: config.abuse.source_throttle.max_users,
+        windowMs: config.abuse.source_throttle.window,
+        durationMs: config.abuse.source_throttle.duration,
+        delayMs: config.abuse.source_throttle.delay,
       },
       rateLimit: { requests: config.abuse.rate_limit.requests, windowMs: config.abuse.rate_limit.window },
       upstreamConcurrency: {

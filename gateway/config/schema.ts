@@ -3,6 +3,19 @@ import { DEFAULT_INTROSPECTION_CACHE_MAX_TTL_MS } from '../../auth/introspection
 import { DEFAULT_INTROSPECTION_USER_CLAIM } from '../../auth/opaque-token.ts';
 import { durationMs } from '../../core/duration.ts';
 import { unsafe } from '../../core/unsafe-settings.ts';
+import {
+  DEFAULT_LOCKOUT_LOCK_MS,
+  DEFAULT_LOCKOUT_MAX_FAILURES,
+  DEFAULT_LOCKOUT_WINDOW_MS,
+} from '../abuse/lockout.ts';
+import { formatDuration } from '../abuse/reason.ts';
+import {
+  DEFAULT_THROTTLE_DELAY_MS,
+  DEFAULT_THROTTLE_DURATION_MS,
+  DEFAULT_THROTTLE_MAX_USERS,
+  DEFAULT_THROTTLE_WINDOW_MS,
+  MAX_THROTTLE_DELAY_MS,
+} from '../abuse/source-throttle.ts';
 import { SUMDB_NAME_RE } from '../protocol/goproxy-path.ts';
 import { stateConfigSchema } from '../state/config.ts';
 
@@ -73,6 +86,10 @@ export const secretRef = z
     /^(env:[A-Za-z_][A-Za-z0-9_]*|file:.+)$/,
     'must be a reference, env:NAME or file:/path (literal secrets are not allowed)',
   );
+
+/** A duration of at least 1ms, `fallbackMs` when absent. */
+const positiveDuration = (fallbackMs: number) =>
+  durationMs.refine((ms) => ms >= 1, 'must be at least 1ms').prefault(formatDuration(fallbackMs));
 
 const tlsSchema = z.union([
   z.strictObject({ cert: secretRef, key: secretRef }),
@@ -292,13 +309,26 @@ export const gatewayConfigSchema = z.strictObject({
     .strictObject({
       /** HMAC key for user names in state keys; the same in every process (random per process when absent). */
       key: secretRef.optional(),
+      /** Per user name: failures that lock it, from wherever they came. */
       lockout: z
         .strictObject({
-          max_failures: z.int().min(1).default(10),
-          /** Failures from one IP that lock it; raise it for NAT or CI farms. */
-          ip_max_failures: z.int().min(1).default(10),
-          window: durationMs.prefault('5m'),
-          lock: durationMs.prefault('15m'),
+          max_failures: z.int().min(1).default(DEFAULT_LOCKOUT_MAX_FAILURES),
+          window: positiveDuration(DEFAULT_LOCKOUT_WINDOW_MS),
+          lock: positiveDuration(DEFAULT_LOCKOUT_LOCK_MS),
+        })
+        .prefault({}),
+      /** Per source address: failed password logins for many user names slow its failures down (never its successes). */
+      source_throttle: z
+        .strictObject({
+          max_users: z.int().min(1).default(DEFAULT_THROTTLE_MAX_USERS),
+          window: positiveDuration(DEFAULT_THROTTLE_WINDOW_MS),
+          duration: positiveDuration(DEFAULT_THROTTLE_DURATION_MS),
+          delay: durationMs
+            .refine(
+              (ms) => ms <= MAX_THROTTLE_DELAY_MS,
+              `must be at most ${formatDuration(MAX_THROTTLE_DELAY_MS)}`,
+            )
+            .prefault(formatDuration(DEFAULT_THROTTLE_DELAY_MS)),
         })
         .prefault({}),
       rate_limit: z

@@ -18,9 +18,14 @@ export interface GatewaySettings {
     readonly key: string | undefined;
     readonly lockout: {
       readonly maxFailures: number;
-      readonly ipMaxFailures: number;
       readonly windowMs: number;
       readonly lockMs: number;
+    };
+    readonly sourceThrottle: {
+      readonly maxUsers: number;
+      readonly windowMs: number;
+      readonly durationMs: number;
+      readonly delayMs: number;
     };
     readonly rateLimit: { readonly requests: number; readonly windowMs: number };
     readonly upstreamConcurrency: { readonly limit: number; readonly slotTtlMs: number };

@@ -1,5 +1,5 @@
 /**
- * Which client IP counts (for the IP lockout, logs and audit) when modgate
+ * Which client IP counts (for the source throttle, logs and audit) when modgate
  * runs behind load balancers or reverse proxies.
  *
  * The rule, for `X-Forwarded-For` (the de-facto header; each proxy appends

@@ -21,6 +21,7 @@ export const STATUS_BY_CODE: Readonly<Record<ErrorCode, number>> = {
   'auth.directory_unavailable': 503,
   'auth.revoked': 403,
   'auth.locked_out': 429,
+  'auth.throttled': 429,
   'request.rate_limited': 429,
   'upstream.busy': 503,
   'policy.denied': 403,

@@ -87,14 +87,14 @@ async function run(
   const shape = credentialShape(req.headers.authorization);
   ctx.credential = shape.kind;
   const claimed = shape.kind.startsWith('basic-') ? shape.username : undefined;
-  await deps.abuse.beforeAuthentication(claimed, ctx.sourceIp);
+  await deps.abuse.beforeAuthentication(claimed);
   try {
     ctx.identity = await deps.authenticator.authenticate(req.headers.authorization, shape);
   } catch (err) {
     const e = toModgateError(err);
     authLog.info({ event: 'auth.failure', code: e.code, reason: e.message, ip: ctx.sourceIp, trace: ctx.id });
-    await deps.abuse.authenticationFailed(e, claimed, ctx.sourceIp);
-    throw e;
+    const password = shape.kind === 'basic-password';
+    throw await deps.abuse.authenticationFailed(e, { username: claimed, ip: ctx.sourceIp, password });
   }
   await deps.abuse.rateLimit(ctx.identity);
   // One policy per request, even if a reload lands meanwhile.

@@ -121,8 +121,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     upstreams,
     default_upstream: athens ? 'athens' : 'local',
     policy: { path: policyPath },
-    // Every test request comes from 127.0.0.1: an IP lockout would spill over into other tests.
-    abuse: { lockout: { ip_max_failures: 10_000, max_failures: 10_000 } },
+    // Every test request comes from 127.0.0.1, and tests fail logins on purpose: a user lock or a
+    // source throttle (slow 429s for wrong passwords) would spill over into other tests.
+    abuse: { lockout: { max_failures: 10_000 }, source_throttle: { max_users: 10_000 } },
   };
   const gateway = await startTestGateway(
     join(dir),
