@@ -1,3 +1,4 @@
+import { BoundedMap } from '../../core/bounded-map.ts';
 import type { StateLogger } from '../state/memory-store.ts';
 import type { StateKey, StateStore } from '../state/store.ts';
 
@@ -20,7 +21,7 @@ export class TimedMarkers {
   readonly #logger: Pick<StateLogger, 'warn'> | undefined;
   readonly #now: () => number;
   /** Marker key → end (epoch ms) of markers this instance set or saw; consulted only when the store throws. */
-  readonly #remembered = new Map<string, number>();
+  readonly #remembered = new BoundedMap<string, number>(MAX_REMEMBERED_MARKERS);
 
   /** `label` starts the warnings (`lockout`, `throttle`); `ttlMs` is how long a marker lasts. */
   constructor(options: {
@@ -94,11 +95,6 @@ export class TimedMarkers {
   }
 
   #remember(key: string, end: number): void {
-    this.#remembered.delete(key);
-    if (this.#remembered.size >= MAX_REMEMBERED_MARKERS) {
-      const oldest = this.#remembered.keys().next().value;
-      if (oldest !== undefined) this.#remembered.delete(oldest);
-    }
     this.#remembered.set(key, end);
   }
 
