@@ -80,7 +80,7 @@ export class Authenticator {
         decode: decodeUser,
       },
     });
-    this.#revocations?.onRevoke((user) => this.#cache.deleteWhere((u) => u.name === user));
+    this.#revocations?.onRevoke((user) => this.#cache.deleteWhere((u) => u.user === user));
     this.#rejected = new NegativeCache(
       options.negativeTtlMs ?? 0,
       options.cacheMaxEntries,
@@ -139,15 +139,15 @@ export class Authenticator {
     const user = await this.#cache
       .getOrVerify(key, async () => {
         const verified = await this.#directory.verifyPassword(username, password);
-        await this.#revocations?.assertNotRevokedShared(verified.name);
+        await this.#revocations?.assertNotRevokedShared(verified.user);
         return verified;
       })
       .catch(async (err: unknown) => {
         if (isModgateError(err, 'auth.invalid_credentials')) await this.#rejected.add(key);
         throw err;
       });
-    this.#revocations?.assertNotRevoked(user.name);
-    return { user: user.name, groups: user.groups, method: 'basic' };
+    this.#revocations?.assertNotRevoked(user.user);
+    return { user: user.user, groups: user.groups, method: 'basic' };
   }
 
   async close(): Promise<void> {

@@ -37,15 +37,17 @@ export function cachedLookup(
 /** A user as another process cached it, or undefined when the text is not one. */
 export function decodeUser(text: string): DirectoryUser | undefined {
   try {
-    const v = JSON.parse(text) as { name?: unknown; groups?: unknown };
+    // `name` is how processes before the one Principal wrote it (a rolling upgrade shares the cache).
+    const v = JSON.parse(text) as { user?: unknown; name?: unknown; groups?: unknown };
+    const user = v.user ?? v.name;
     if (
-      typeof v.name !== 'string' ||
+      typeof user !== 'string' ||
       !Array.isArray(v.groups) ||
       !v.groups.every((g) => typeof g === 'string')
     ) {
       return undefined;
     }
-    return { name: v.name, groups: v.groups as string[] };
+    return { user, groups: v.groups as string[] };
   } catch {
     return undefined;
   }

@@ -1,14 +1,12 @@
+import type { Principal } from '../core/principal.ts';
+
 /** Message of every `auth.invalid_credentials`, the same for unknown user and wrong password. */
 export const INVALID_CREDENTIALS = 'invalid username or password';
 /** Message of `auth.user_disabled`, given only after the password verified. */
 export const USER_DISABLED = 'user account is disabled';
 
-/** A user as the directory (LDAP or the users file) knows them. */
-export interface DirectoryUser {
-  readonly name: string;
-  /** Group names (LDAP `cn` of each group), sorted, without duplicates. */
-  readonly groups: readonly string[];
-}
+/** A user as the directory (LDAP or the users file) knows them: a Principal (groups: LDAP `cn` of each group). */
+export type DirectoryUser = Principal;
 
 /**
  * The source of truth for users and groups. Implementations: LDAP

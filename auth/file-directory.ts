@@ -80,7 +80,7 @@ export class FileDirectory implements Directory {
     for (const entry of data.users) {
       const groups = [...new Set(entry.groups ?? [])].sort();
       users.set(entry.name, {
-        user: Object.freeze({ name: entry.name, groups: Object.freeze(groups) }),
+        user: Object.freeze({ user: entry.name, groups: Object.freeze(groups) }),
         passwordHash: entry.password_hash,
         disabled: entry.disabled === true,
       });

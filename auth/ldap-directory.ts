@@ -111,7 +111,7 @@ export class LdapDirectory implements Directory {
           detail: { user: user.name, dn: user.dn },
         });
       }
-      return { name: user.name, groups: await this.#groups(user) };
+      return { user: user.name, groups: await this.#groups(user) };
     } catch (err) {
       throw toDirectoryUnavailable(err, 'verify password');
     }
@@ -124,7 +124,7 @@ export class LdapDirectory implements Directory {
       const found = await this.#findUser(username);
       const user = found[0];
       if (found.length !== 1 || user === undefined || (await this.#isDisabled(user))) return undefined;
-      return { name: user.name, groups: await this.#groups(user) };
+      return { user: user.name, groups: await this.#groups(user) };
     } catch (err) {
       throw toDirectoryUnavailable(err, 'lookup');
     }

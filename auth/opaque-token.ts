@@ -88,7 +88,7 @@ export class OpaqueTokenVerifier {
         detail: { iss: issuer, user: username },
       });
     }
-    return { user: user.name, groups: user.groups, kind: 'user' };
+    return { user: user.user, groups: user.groups, kind: 'user' };
   }
 
   /**

@@ -40,7 +40,7 @@ describe('users file loading', () => {
     }
     const directory = await loadUsersFile(await write('ok.yaml', lines.join('\n')));
     expect(await directory.verifyPassword(USERS.alice.name, USERS.alice.password)).toEqual({
-      name: 'alice',
+      user: 'alice',
       groups: ['developers', 'team-a'],
     });
   });

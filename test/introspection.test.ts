@@ -103,7 +103,7 @@ describe('opaque token → principal (claim mapping)', () => {
   const GATEWAY = 'https://goproxy.example';
   // Like LDAP: names match case-insensitively, the directory's spelling comes back.
   const lookup = async (name: string) =>
-    name.toLowerCase() === 'alice' ? { name: 'alice', groups: ['developers', 'team-a'] } : undefined;
+    name.toLowerCase() === 'alice' ? { user: 'alice', groups: ['developers', 'team-a'] } : undefined;
   const described = (members: Record<string, unknown>): IntrospectedToken => ({
     subject: typeof members.sub === 'string' ? members.sub : undefined,
     username: typeof members.username === 'string' ? members.username : undefined,

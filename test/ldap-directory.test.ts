@@ -43,8 +43,8 @@ describe('ldap directory', () => {
     const serviceBefore = await slapd.countBinds(slapd.bindDn);
     const aliceBefore = await slapd.countBinds(alice.dn);
     for (let i = 0; i < 25; i += 1) {
-      expect(await d.lookup(bob.name)).toEqual({ name: bob.name, groups: bob.groups });
-      expect((await d.verifyPassword(alice.name, alice.password)).name).toBe(alice.name);
+      expect(await d.lookup(bob.name)).toEqual({ user: bob.name, groups: bob.groups });
+      expect((await d.verifyPassword(alice.name, alice.password)).user).toBe(alice.name);
     }
     expect(await slapd.countBinds(slapd.bindDn)).toBe(serviceBefore + 1);
     expect(await slapd.countBinds(alice.dn)).toBe(aliceBefore + 25);
@@ -101,7 +101,7 @@ describe('ldap directory', () => {
   });
 
   it('returns the canonical user name from the directory', async () => {
-    expect((await directory().verifyPassword('ALICE', alice.password)).name).toBe('alice');
+    expect((await directory().verifyPassword('ALICE', alice.password)).user).toBe('alice');
   });
 
   it('never puts the password in an error', async () => {
@@ -141,7 +141,7 @@ describe('ldap directory', () => {
     const untrustedLdaps = directory({ url: slapd.ldapsUrl, tls: {} });
     await expectRejection(untrustedLdaps.lookup(alice.name), 'auth.directory_unavailable');
     const skip = directory({ url: slapd.ldapsUrl, tls: { insecureSkipVerify: true } });
-    expect((await skip.lookup(alice.name))?.name).toBe(alice.name);
+    expect((await skip.lookup(alice.name))?.user).toBe(alice.name);
   });
 
   it('is unavailable while slapd is stopped and recovers after a restart', async () => {
@@ -154,7 +154,7 @@ describe('ldap directory', () => {
     } finally {
       await slapd.restart();
     }
-    expect((await d.verifyPassword(alice.name, alice.password)).name).toBe(alice.name);
+    expect((await d.verifyPassword(alice.name, alice.password)).user).toBe(alice.name);
     expect((await d.lookup(bob.name))?.groups).toEqual(bob.groups);
   });
 
@@ -162,7 +162,7 @@ describe('ldap directory', () => {
     const d = directory();
     expect(await d.lookup(alice.name)).toBeDefined();
     await slapd.restart();
-    expect((await d.verifyPassword(alice.name, alice.password)).name).toBe(alice.name);
+    expect((await d.verifyPassword(alice.name, alice.password)).user).toBe(alice.name);
   });
 
   it('times out against a server that never answers, over ldap, StartTLS and ldaps', async () => {

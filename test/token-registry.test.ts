@@ -91,7 +91,7 @@ describe('SelfService', () => {
   it('mints a token that verifies, lists it without the token, and revokes it', async () => {
     const pats = tokens();
     const service = new SelfService(pats, storeTokenRegistry(new MemoryStore()), HOUR);
-    const issued = await service.mint({ name: 'alice', groups: ['team-a'] }, 'laptop', 'web');
+    const issued = await service.mint({ user: 'alice', groups: ['team-a'] }, 'laptop', 'web');
     expect((await pats.verify(issued.token)).owner).toBe('alice');
     const listed = await service.list('alice');
     expect(listed).toEqual([expect.objectContaining({ jti: issued.jti, name: 'laptop', via: 'web' })]);
@@ -103,7 +103,7 @@ describe('SelfService', () => {
 
   it('refuses to revoke a token of another owner', async () => {
     const service = new SelfService(tokens(), storeTokenRegistry(new MemoryStore()), HOUR);
-    const issued = await service.mint({ name: 'alice', groups: [] }, undefined, 'device');
+    const issued = await service.mint({ user: 'alice', groups: [] }, undefined, 'device');
     const err = await service.revoke('bob', issued.jti).catch((e: unknown) => e);
     expect(isModgateError(err, 'request.invalid')).toBe(true);
     expect(await service.list('alice')).toHaveLength(1);
@@ -112,7 +112,7 @@ describe('SelfService', () => {
   it('revokes the token presented (logout) and forgets it', async () => {
     const pats = tokens();
     const service = new SelfService(pats, storeTokenRegistry(new MemoryStore()), HOUR);
-    const issued = await service.mint({ name: 'alice', groups: [] }, 'cli', 'device');
+    const issued = await service.mint({ user: 'alice', groups: [] }, 'cli', 'device');
     expect(await service.revokePresented(issued.token)).toMatchObject({ jti: issued.jti, owner: 'alice' });
     await expect(pats.verify(issued.token)).rejects.toMatchObject({ code: 'auth.invalid_credentials' });
     expect(await service.list('alice')).toEqual([]);

@@ -196,7 +196,7 @@ export class JwtVerifier {
     const user = await this.#lookup(username);
     if (user === undefined) throw reject(TOKEN_USER_REJECTED, { ...detail, user: username });
     return {
-      user: user.name,
+      user: user.user,
       groups: user.groups,
       kind: 'user',
       issuer: issuer.config.issuer,

@@ -33,7 +33,7 @@ export class SelfService {
 
   /** Mints a token for `owner` and records it (without the token) in their list. */
   async mint(owner: DirectoryUser, name: string | undefined, via: TokenRecord['via']): Promise<IssuedPat> {
-    const issued = await this.#tokens.issue(owner.name, this.#ttlMs);
+    const issued = await this.#tokens.issue(owner.user, this.#ttlMs);
     await this.#registry.add({
       jti: issued.jti,
       owner: issued.owner,

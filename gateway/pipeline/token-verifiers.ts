@@ -74,7 +74,7 @@ export function tokenVerifiers(
       const claims = await pats.verify(token);
       const owner = await lookup(claims.owner);
       if (!owner) throw new ModgateError('auth.invalid_credentials', PAT_OWNER_REJECTED);
-      return { user: owner.name, groups: owner.groups };
+      return { user: owner.user, groups: owner.groups };
     };
   }
   return { verifiers: { jwt, pat, opaque }, personalTokens };

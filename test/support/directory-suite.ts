@@ -46,7 +46,7 @@ export function runDirectorySuite(name: string, setup: () => Promise<DirectorySu
 
     it('returns the user and sorted groups for the right password', async () => {
       expect(await dir().verifyPassword(alice.name, alice.password)).toEqual<DirectoryUser>({
-        name: alice.name,
+        user: alice.name,
         groups: ['developers', 'team-a'],
       });
     });
@@ -54,7 +54,7 @@ export function runDirectorySuite(name: string, setup: () => Promise<DirectorySu
     it('resolves the groups of every enabled user', async () => {
       for (const user of ALL_USERS.filter((u) => !u.disabled)) {
         const found = await dir().verifyPassword(user.name, user.password);
-        expect(found, user.name).toEqual({ name: user.name, groups: user.groups });
+        expect(found, user.name).toEqual({ user: user.name, groups: user.groups });
       }
     });
 
@@ -107,7 +107,7 @@ export function runDirectorySuite(name: string, setup: () => Promise<DirectorySu
 
     it('logs in the user whose name is filter syntax', async () => {
       expect(await dir().verifyPassword(dave.name, dave.password)).toEqual({
-        name: dave.name,
+        user: dave.name,
         groups: dave.groups,
       });
     });
@@ -117,8 +117,8 @@ export function runDirectorySuite(name: string, setup: () => Promise<DirectorySu
     });
 
     it('looks up a known user with groups, without a password', async () => {
-      expect(await dir().lookup(bob.name)).toEqual({ name: bob.name, groups: bob.groups });
-      expect(await dir().lookup(dave.name)).toEqual({ name: dave.name, groups: dave.groups });
+      expect(await dir().lookup(bob.name)).toEqual({ user: bob.name, groups: bob.groups });
+      expect(await dir().lookup(dave.name)).toEqual({ user: dave.name, groups: dave.groups });
     });
 
     it('looks up unknown, disabled and injected names as undefined', async () => {

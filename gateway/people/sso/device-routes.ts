@@ -107,19 +107,19 @@ async function deviceToken(
     return;
   }
   const user = await deps.sso.userFor(polled.claims);
-  ctx.identity = { user: user.name, groups: user.groups, method: 'sso' };
+  ctx.identity = { user: user.user, groups: user.groups, method: 'sso' };
   const issued = await deps.selfService.mint(
     user,
     tokenName(fields.name, DEFAULT_DEVICE_TOKEN_NAME),
     'device',
   );
   deps.log.info(
-    { event: 'sso.device.login', user: user.name, jti: issued.jti, trace: ctx.id },
+    { event: 'sso.device.login', user: user.user, jti: issued.jti, trace: ctx.id },
     'personal token issued through device login',
   );
   ctx.bytesSent += writeJson(res, {
     token: issued.token,
-    user: user.name,
+    user: user.user,
     groups: user.groups,
     expires_at: new Date(issued.expiresAtMs).toISOString(),
     private_patterns: privatePatterns(deps),

@@ -50,13 +50,13 @@ export class AccountPages {
     const { who, form } = await this.#post(ctx, req, res);
     const issued = await this.#deps.selfService.mint(who.user, form.get('name') ?? undefined, 'web');
     this.#deps.log.info(
-      { event: 'web.token.minted', user: who.user.name, jti: issued.jti, trace: ctx.id },
+      { event: 'web.token.minted', user: who.user.user, jti: issued.jti, trace: ctx.id },
       'personal token minted on the set-up page',
     );
-    const record = (await this.#deps.selfService.list(who.user.name)).find((r) => r.jti === issued.jti);
+    const record = (await this.#deps.selfService.list(who.user.user)).find((r) => r.jti === issued.jti);
     const input = {
       publicUrl: this.#deps.sso.settings.publicUrl,
-      user: who.user.name,
+      user: who.user.user,
       token: issued.token,
       privatePatterns: this.#routes().flatMap((r) => (r.private ? r.modules : [])),
     };
@@ -83,9 +83,9 @@ export class AccountPages {
   /** POST /tokens/revoke: revokes one of the user's tokens by `jti`. */
   async revoke(ctx: RequestContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
     const { who, form } = await this.#post(ctx, req, res);
-    const record = await this.#deps.selfService.revoke(who.user.name, form.get('jti') ?? '');
+    const record = await this.#deps.selfService.revoke(who.user.user, form.get('jti') ?? '');
     this.#deps.log.info(
-      { event: 'web.token.revoked', user: who.user.name, jti: record.jti, trace: ctx.id },
+      { event: 'web.token.revoked', user: who.user.user, jti: record.jti, trace: ctx.id },
       'personal token revoked on the tokens page',
     );
     await this.#tokensPage(ctx, res, who, `Revoked “${record.name}”. It no longer works.`);
@@ -108,7 +108,7 @@ export class AccountPages {
   }
 
   async #tokensPage(ctx: RequestContext, res: ServerResponse, who: SignedIn, notice: string | undefined) {
-    const tokens = await this.#deps.selfService.list(who.user.name);
+    const tokens = await this.#deps.selfService.list(who.user.user);
     this.#send(ctx, res, 'My tokens', who, (frame) => tokensPage(frame, { tokens, csrf: who.csrf, notice }));
   }
 
@@ -148,12 +148,12 @@ export class AccountPages {
         res.setHeader('set-cookie', await this.#sessions.end(session));
       throw err;
     }
-    ctx.identity = { user: user.name, groups: user.groups, method: 'sso' };
+    ctx.identity = { user: user.user, groups: user.groups, method: 'sso' };
     return { session, user, csrf: this.#csrf.token(session) };
   }
 
   #setupView(who: SignedIn) {
-    return { user: who.user.name, groups: who.user.groups, routes: this.#routes(), csrf: who.csrf };
+    return { user: who.user.user, groups: who.user.groups, routes: this.#routes(), csrf: who.csrf };
   }
 
   /** The routes of the policy in force now. */
@@ -173,7 +173,7 @@ export class AccountPages {
     page: (f: Frame) => SafeHtml,
   ) {
     const nonce = newNonce();
-    const frame: Frame = { title, nonce, session: { user: who.user.name, csrf: who.csrf } };
+    const frame: Frame = { title, nonce, session: { user: who.user.user, csrf: who.csrf } };
     ctx.bytesSent += sendPage(res, 200, page(frame), nonce);
   }
 }

@@ -112,7 +112,7 @@ export class BrowserLogin {
       throw new ModgateError('sso.login_failed', 'the identity provider sent no ID token');
     }
     const user = await this.#sso.userFor(claims);
-    const { session, setCookie } = this.#sessions.start(user.name);
+    const { session, setCookie } = this.#sessions.start(user.user);
     res.setHeader('set-cookie', [clearedCookie(LOGIN_COOKIE), setCookie]);
     redirect(res, pending.returnTo);
     return { user, session };

@@ -47,8 +47,8 @@ export function webRoutes(deps: SsoDeps): PageHandler {
         action: 'modgate.web.login.callback',
         serve: async (ctx, req, res) => {
           const { user } = await login.finish(req, res);
-          ctx.identity = { user: user.name, groups: user.groups, method: 'sso' };
-          deps.log.info({ event: 'web.login', user: user.name, trace: ctx.id }, 'signed in on the web');
+          ctx.identity = { user: user.user, groups: user.groups, method: 'sso' };
+          deps.log.info({ event: 'web.login', user: user.user, trace: ctx.id }, 'signed in on the web');
         },
       },
     ],
