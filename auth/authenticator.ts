@@ -1,5 +1,5 @@
 import { isModgateError, ModgateError } from '../core/errors.ts';
-import { parseBasic, schemeOf } from './basic.ts';
+import type { Principal } from '../core/principal.ts';
 import { decodeUser } from './cached-lookup.ts';
 import { type Directory, type DirectoryUser, INVALID_CREDENTIALS } from './directory.ts';
 import type { Identity } from './identity.ts';
@@ -24,7 +24,7 @@ export interface AuthenticatorOptions {
 }
 
 /** Verifies a token and names its user, with the directory's groups (or a configured service identity's). */
-export type TokenVerifier = (token: string) => Promise<{ user: string; groups: readonly string[] }>;
+export type TokenVerifier = (token: string) => Promise<Principal>;
 
 export interface TokenVerifiers {
   readonly jwt?: TokenVerifier;
@@ -103,20 +103,16 @@ export class Authenticator {
         throw new ModgateError('auth.missing', 'authentication required');
       case 'basic-jwt':
       case 'bearer-jwt':
-        return this.#token('jwt', shape.secret ?? '');
+        return this.#token('jwt', shape.secret);
       case 'basic-pat':
       case 'bearer-pat':
-        return this.#token('pat', shape.secret ?? '');
+        return this.#token('pat', shape.secret);
       case 'bearer-opaque':
-        return this.#token('oidc', shape.secret ?? '');
+        return this.#token('oidc', shape.secret);
       case 'basic-password':
-        return this.#password(shape.username ?? '', shape.secret ?? '');
-      default:
-        if (schemeOf(authorization ?? '') === 'basic') parseBasic(authorization ?? ''); // throws the precise reason
-        throw new ModgateError(
-          'auth.malformed',
-          `unsupported authorization scheme "${schemeOf(authorization ?? '').slice(0, 20)}"; use Basic (a password or token) or Bearer (a JWT)`,
-        );
+        return this.#password(shape.username, shape.secret);
+      case 'malformed':
+        throw new ModgateError('auth.malformed', shape.reason);
     }
   }
 

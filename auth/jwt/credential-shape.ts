@@ -4,7 +4,7 @@
  * The go command sends tokens mostly as the Basic password (netrc), so a
  * Basic password is inspected too.
  */
-import { MAX_AUTHORIZATION_BYTES, parseBasic } from '../basic.ts';
+import { MAX_AUTHORIZATION_BYTES, parseBasic, schemeOf } from '../basic.ts';
 import { isJwtShaped, isPatShaped } from '../pat/token-format.ts';
 
 /** The kinds of credential modgate distinguishes. */
@@ -18,14 +18,18 @@ export type CredentialKind =
   | 'bearer-opaque'
   | 'malformed';
 
-/** The kind, and the parts the matching verifier needs. */
-export interface CredentialShape {
-  readonly kind: CredentialKind;
-  /** Basic only: the user name (may be empty; token verifiers ignore it or compare it with the token's user). */
-  readonly username?: string;
-  /** The password or the token. */
-  readonly secret?: string;
-}
+/** The kind, and the parts the matching verifier needs (or, when malformed, why). */
+export type CredentialShape =
+  | { readonly kind: 'missing' }
+  | {
+      readonly kind: 'basic-password' | 'basic-jwt' | 'basic-pat';
+      /** The user name (token verifiers ignore it or compare it with the token's user). */
+      readonly username: string;
+      /** The password or the token. */
+      readonly secret: string;
+    }
+  | { readonly kind: 'bearer-jwt' | 'bearer-pat' | 'bearer-opaque'; readonly secret: string }
+  | { readonly kind: 'malformed'; readonly reason: string };
 
 /** RFC 6750 §2.1 b64token. */
 const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
@@ -33,30 +37,46 @@ const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
 /** Classifies an `Authorization` header value (RFC 7235 §4.2); never throws. Basic is parsed as strictly as `parseBasic`. */
 export function credentialShape(header: string | undefined): CredentialShape {
   if (header === undefined || header.trim() === '') return { kind: 'missing' };
-  if (header.length > MAX_AUTHORIZATION_BYTES) return { kind: 'malformed' };
+  if (header.length > MAX_AUTHORIZATION_BYTES) return malformed(header);
   const match = /^([A-Za-z][A-Za-z0-9!#$%&'*+.^_`|~-]*) +(\S+) *$/.exec(header);
-  if (match === null) return { kind: 'malformed' };
+  if (match === null) return malformed(header);
   const scheme = match[1]!.toLowerCase();
   const value = match[2]!;
   if (scheme === 'basic') return basicShape(header);
   if (scheme === 'bearer') {
-    if (!B64TOKEN.test(value)) return { kind: 'malformed' };
+    if (!B64TOKEN.test(value)) return malformed(header);
     if (isPatShaped(value)) return { kind: 'bearer-pat', secret: value };
     if (isJwtShaped(value)) return { kind: 'bearer-jwt', secret: value };
     return { kind: 'bearer-opaque', secret: value };
   }
-  return { kind: 'malformed' };
+  return malformed(header);
 }
 
 function basicShape(header: string): CredentialShape {
   let parsed: { username: string; password: string };
   try {
     parsed = parseBasic(header);
-  } catch {
-    return { kind: 'malformed' };
+  } catch (err) {
+    return { kind: 'malformed', reason: (err as Error).message };
   }
   const { username, password: secret } = parsed;
   if (isPatShaped(secret)) return { kind: 'basic-pat', username, secret };
   if (isJwtShaped(secret)) return { kind: 'basic-jwt', username, secret };
   return { kind: 'basic-password', username, secret };
+}
+
+/** Why a header is malformed: Basic's precise reason, else the scheme modgate does not take. */
+function malformed(header: string): CredentialShape {
+  const scheme = schemeOf(header);
+  if (scheme === 'basic') {
+    try {
+      parseBasic(header);
+    } catch (err) {
+      return { kind: 'malformed', reason: (err as Error).message };
+    }
+  }
+  return {
+    kind: 'malformed',
+    reason: `unsupported authorization scheme "${scheme.slice(0, 20)}"; use Basic (a password or token) or Bearer (a JWT)`,
+  };
 }

@@ -86,7 +86,7 @@ async function run(
   // Parsed once: the lockout needs the claimed user name, authentication the rest.
   const shape = credentialShape(req.headers.authorization);
   ctx.credential = shape.kind;
-  const claimed = shape.kind.startsWith('basic-') ? shape.username : undefined;
+  const claimed = 'username' in shape ? shape.username : undefined;
   await deps.abuse.beforeAuthentication(claimed);
   try {
     ctx.identity = await deps.authenticator.authenticate(req.headers.authorization, shape);

@@ -28,7 +28,7 @@ export async function revokeSelf(
   if (shape.kind === 'missing') {
     throw new ModgateError('auth.missing', 'send the personal token as the Basic password or a Bearer token');
   }
-  if ((shape.kind !== 'basic-pat' && shape.kind !== 'bearer-pat') || shape.secret === undefined) {
+  if (shape.kind !== 'basic-pat' && shape.kind !== 'bearer-pat') {
     throw new ModgateError('auth.malformed', 'the credential is not a modgate personal token (mgp_…)');
   }
   const revoked = await deps.selfService.revokePresented(shape.secret);
