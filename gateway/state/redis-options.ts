@@ -239,3 +239,19 @@ export function brief(err: unknown): { name: string; message: string } {
   if (err instanceof Error) return { name: err.name, message: err.message };
   return { name: 'unknown', message: String(err) };
 }
+
+/** Resolves true when `client` is ready, false after `ms`. */
+export function waitReady(client: RedisClient, ms: number): Promise<boolean> {
+  if (client.status === 'ready') return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const onReady = (): void => {
+      clearTimeout(timer);
+      resolve(true);
+    };
+    const timer = setTimeout(() => {
+      client.off('ready', onReady);
+      resolve(false);
+    }, ms);
+    client.once('ready', onReady);
+  });
+}

@@ -10,6 +10,7 @@ import {
   type RedisClient,
   type RedisStoreOptions,
   validateRedisOptions,
+  waitReady,
   warnInsecure,
 } from './redis-options.ts';
 import { RedisOutage } from './redis-outage.ts';
@@ -287,20 +288,4 @@ export class RedisStore implements StateStore {
   async #replay(): Promise<void> {
     if (!this.#closed) await this.#pending.replay(this.#client, this.#local, this.#timeoutMs);
   }
-}
-
-/** Resolves true when `client` is ready, false after `ms`. */
-function waitReady(client: RedisClient, ms: number): Promise<boolean> {
-  if (client.status === 'ready') return Promise.resolve(true);
-  return new Promise((resolve) => {
-    const onReady = (): void => {
-      clearTimeout(timer);
-      resolve(true);
-    };
-    const timer = setTimeout(() => {
-      client.off('ready', onReady);
-      resolve(false);
-    }, ms);
-    client.once('ready', onReady);
-  });
 }
