@@ -14,7 +14,8 @@ import { type GatewayProcess, startGatewayProcess } from '../bench/support/proce
 import { type AthensEmulator, startAthensEmulator } from '../harness/athens-emulator.ts';
 import { USERS } from '../harness/directory-fixture.ts';
 import { httpsGet, type SeenResponse } from '../harness/https-client.ts';
-import { type RedisServer, sleep, startRedis, startRedisSentinel } from '../harness/redis.ts';
+import { type RedisServer, sleep, startRedis } from '../harness/redis.ts';
+import { startRedisSentinel } from '../harness/redis-topologies.ts';
 import { type Slapd, startSlapd } from '../harness/slapd.ts';
 import { makeTestPki, type TestPki } from '../harness/tls.ts';
 import { secretFile } from './support/gateway.ts';

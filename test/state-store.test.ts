@@ -16,15 +16,8 @@ import type { RedisStoreOptions } from '../gateway/state/redis-options.ts';
 import { RedisStore } from '../gateway/state/redis-store.ts';
 import { hostPortOf, stateSettings } from '../gateway/state/settings.ts';
 import { type StateStore, stateChannel, stateKey } from '../gateway/state/store.ts';
-import {
-  type RedisSentinelSet,
-  type RedisServer,
-  sleep,
-  startRedis,
-  startRedisCluster,
-  startRedisSentinel,
-  waitFor,
-} from '../harness/redis.ts';
+import { type RedisServer, sleep, startRedis, waitFor } from '../harness/redis.ts';
+import { type RedisSentinelSet, startRedisCluster, startRedisSentinel } from '../harness/redis-topologies.ts';
 import { runStateStoreSuite } from './support/state-store-suite.ts';
 
 /** Per-call bound used by the Redis trouble tests (milliseconds). */
