@@ -87,6 +87,7 @@ async function run(
   const shape = credentialShape(req.headers.authorization);
   ctx.credential = shape.kind;
   const claimed = shape.kind.startsWith('basic-') ? shape.username : undefined;
+  ctx.claimedUser = claimed;
   await deps.abuse.beforeAuthentication(claimed, ctx.sourceIp);
   try {
     ctx.identity = await deps.authenticator.authenticate(req.headers.authorization, shape);
