@@ -11,7 +11,7 @@
 import { writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { gatewayConfigSchema } from '../gateway/config/schema.ts';
+import { gatewayConfigSchema, RENAMED_CONFIG_KEYS } from '../gateway/config/schema.ts';
 
 /** The reference, relative to the repository root. */
 export const CONFIG_DOCS_PATH = 'docs/configuration.md';
@@ -204,9 +204,9 @@ export const DESCRIPTIONS: Readonly<Record<string, string>> = {
     'Opaque access tokens (`Authorization: Bearer`), described by the IdP’s RFC 7662 introspection endpoint; answers are cached by token hash until the token expires, at most `cache_max_ttl`. Needs `audiences`, `client_ids` or both: the IdP calls active a token it issued to any of its clients, and only those meant for modgate may open it.',
   'jwt.introspection.issuer':
     "The IdP's issuer URL; its OIDC discovery document names the introspection endpoint. Service identities of this issuer apply to its tokens.",
-  'jwt.introspection.client_id':
-    "modgate's client id at the IdP (it authenticates to the introspection endpoint).",
-  'jwt.introspection.client_secret': "modgate's client secret.",
+  'jwt.introspection.modgate_client_id':
+    "modgate's own client id at the IdP, with which it authenticates to the introspection endpoint (formerly `client_id`). Not to be confused with `client_ids`, the clients whose tokens are accepted.",
+  'jwt.introspection.client_secret': "The secret of modgate's own client (`modgate_client_id`).",
   'jwt.introspection.audiences':
     'Accepted `aud` values of the introspection response (a string or a list; one match is enough). When set, a token without an accepted `aud` is refused: 401 `token was not issued for modgate`.',
   'jwt.introspection.client_ids':
@@ -488,6 +488,16 @@ export function renderConfigReference(
     }
     out.push('');
   }
+  out.push(
+    '## Renamed keys',
+    '',
+    'An old key is refused with its line and the key that replaced it.',
+    '',
+    '| old key | new key |',
+    '| --- | --- |',
+    ...Object.entries(RENAMED_CONFIG_KEYS).map(([old, now]) => `| \`${old}\` | \`${now}\` |`),
+    '',
+  );
   return out.join('\n');
 }
 

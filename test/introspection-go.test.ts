@@ -35,7 +35,7 @@ beforeAll(async () => {
         allow_insecure_http: true,
         introspection: {
           issuer: idp.issuer,
-          client_id: CLIENTS.modgate.id,
+          modgate_client_id: CLIENTS.modgate.id,
           client_secret: await secretFile(dir, 'introspection-secret', CLIENTS.modgate.secret),
           // The clients whose tokens are meant for modgate: people's (device grant) and CI's.
           // Any other client of the provider (here: CLIENTS.modgate) is refused.

@@ -233,6 +233,14 @@ const auditSchema = z.discriminatedUnion('sink', [
   }),
 ]);
 
+/**
+ * Keys gateway.yaml no longer has, by dotted path, and the key that replaced
+ * each: an old key is a validation error naming its new one.
+ */
+export const RENAMED_CONFIG_KEYS: Readonly<Record<string, string>> = {
+  'jwt.introspection.client_id': 'jwt.introspection.modgate_client_id',
+};
+
 export const gatewayConfigSchema = z.strictObject({
   listen: z
     .strictObject({
@@ -340,8 +348,11 @@ export const gatewayConfigSchema = z.strictObject({
         .strictObject({
           /** The IdP's issuer URL; discovery names the introspection endpoint. */
           issuer: z.url(),
-          /** modgate's client at the IdP, which authenticates to the introspection endpoint. */
-          client_id: z.string().min(1),
+          /**
+           * modgate's own client at the IdP, which authenticates to the
+           * introspection endpoint (with `client_secret`); not one of `client_ids`.
+           */
+          modgate_client_id: z.string().min(1),
           client_secret: secretRef,
           /**
            * Accepted `aud` values of the introspection response. With

@@ -75,7 +75,8 @@ export interface GatewaySettings {
 /** RFC 7662 introspection of opaque access tokens; see `jwt.introspection` in gateway/config/schema.ts. */
 export interface IntrospectionSettings {
   readonly issuer: string;
-  readonly clientId: string;
+  /** modgate's own client at the IdP (client authentication at the introspection endpoint). */
+  readonly modgateClientId: string;
   readonly clientSecret: string;
   /** Accepted `aud` values; empty: `aud` is not checked. */
   readonly audiences: readonly string[];
