@@ -170,12 +170,13 @@ describe('gateway.yaml', () => {
         clientIds: ['modgate-cli'],
         userClaim: 'username',
         stripSuffix: undefined,
+        netrcLogin: 'oauth2accesstoken',
         cacheMaxTtlMs: 300_000,
       });
       const tuned = settingsFromYaml(
         join(dir, 'gateway.yaml'),
         introspection(
-          `${secret}    user_claim: sub\n    strip_suffix: '@corp.example'\n    cache_max_ttl: 30s\n`,
+          `${secret}    user_claim: sub\n    strip_suffix: '@corp.example'\n    netrc_login: token\n    cache_max_ttl: 30s\n`,
           '',
           '    audiences: [https://goproxy.corp.example]\n    client_ids: [modgate-cli, modgate-login]\n',
         ),
@@ -185,6 +186,7 @@ describe('gateway.yaml', () => {
         clientIds: ['modgate-cli', 'modgate-login'],
         userClaim: 'sub',
         stripSuffix: '@corp.example',
+        netrcLogin: 'token',
         cacheMaxTtlMs: 30_000,
       });
     });

@@ -5,11 +5,15 @@
  * slapd user or a service identity, the Athens emulator serves behind.
  * The gateway is configured with introspection only (no JWT issuers),
  * accepting the tokens of two of the provider's clients (`client_ids`).
+ * Tokens arrive as Bearer, or as the netrc password of the token login
+ * (every go generation, go ≤1.23 cannot send Bearer).
  */
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_OPAQUE_TOKEN_LOGIN } from '../auth/opaque-token.ts';
 import { USERS } from './support/directory-fixture.ts';
 import { secretFile } from './support/gateway.ts';
+import { CLIENT_GOS, LEGACY_GO, runGo } from './support/go.ts';
 import { httpsGet } from './support/https-client.ts';
 import { CLIENTS, TestIdp } from './support/oidc-provider.ts';
 import { readyz, type Stack, startStack } from './support/stack.ts';
@@ -90,6 +94,55 @@ describe('opaque access tokens (RFC 7662 introspection)', () => {
     expect(res.status, res.text).toBe(200);
     const [record] = (await stack.gateway.waitForAudit(before + 1)).slice(before);
     expect(record).toMatchObject({ user: { name: 'ci-bot', roles: ['ci'] }, auth: { method: 'oidc' } });
+  });
+
+  it.each(CLIENT_GOS.map((g) => [g.version, g] as const))(
+    '%s: an opaque token as the netrc password of the token login: go mod download works, one introspection, audited as the token’s user',
+    async (v, binary) => {
+      const token = await personToken(USERS.alice.name);
+      const env = await stack.goEnv(`opaque-netrc-${v}`, {
+        login: DEFAULT_OPAQUE_TOKEN_LOGIN,
+        password: token,
+      });
+      const auditBefore = (await stack.gateway.auditRecords()).length;
+      const hitsBefore = idp.hits(INTROSPECT);
+      const result = await runGo(['mod', 'download', '-json', 'example.com/hello@v1.0.0'], {
+        env: env.env,
+        cwd: stack.dir,
+        go: binary,
+      });
+      expect(result.code, result.stderr).toBe(0);
+      expect(idp.hits(INTROSPECT) - hitsBefore).toBe(1);
+      const records = (await stack.gateway.auditRecords()).slice(auditBefore);
+      expect(records.length).toBeGreaterThan(0);
+      for (const record of records) {
+        expect(record).toMatchObject({
+          user: { name: 'alice', roles: ['developers', 'team-a'] },
+          auth: { method: 'oidc' },
+          http: { response: { status_code: 200 } },
+        });
+      }
+    },
+  );
+
+  it('go 1.19: a garbage netrc password of the token login is introspected and refused, never taken for a directory password', async () => {
+    if (LEGACY_GO === undefined) throw new Error('go 1.19 is needed for this test');
+    const garbage = USERS.alice.password;
+    const env = await stack.goEnv('opaque-netrc-garbage', {
+      login: DEFAULT_OPAQUE_TOKEN_LOGIN,
+      password: garbage,
+    });
+    const hitsBefore = idp.hits(INTROSPECT);
+    const result = await runGo(['mod', 'download', 'example.com/hello@v1.0.0'], {
+      env: env.env,
+      cwd: stack.dir,
+      go: LEGACY_GO,
+    });
+    expect(result.code).not.toBe(0);
+    expect(result.stderr.replace(/\s+/g, ' ')).toContain(
+      '401 Unauthorized server response: modgate: token is not active',
+    );
+    expect(idp.hits(INTROSPECT) - hitsBefore).toBe(1);
   });
 
   it('a token the IdP issued to another of its clients is refused (401, one line): no upstream request, one introspection', async () => {

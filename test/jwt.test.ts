@@ -303,4 +303,35 @@ describe('credentialShape', () => {
       if (secret !== undefined) expect(shape.secret).toBe(secret);
     });
   }
+
+  describe('after the token login, the password is a token of its own shape and no user is claimed', () => {
+    const tokenLogin = 'oauth2accesstoken';
+    const opaque = 'epE24HlQmWSa0d1-b0mQJ106QhZ2Ui8bCE9g82_dt_0';
+    it.each([
+      ['an opaque token', tokenLogin, opaque, { kind: 'basic-opaque', secret: opaque }],
+      ['a JWT', tokenLogin, jwt, { kind: 'basic-jwt', secret: jwt }],
+      ['a personal token', tokenLogin, `mgp_${jwt}`, { kind: 'basic-pat', secret: `mgp_${jwt}` }],
+      [
+        'another login: a password',
+        'alice',
+        opaque,
+        { kind: 'basic-password', username: 'alice', secret: opaque },
+      ],
+      [
+        'the login in another case: a password',
+        'OAuth2AccessToken',
+        opaque,
+        { kind: 'basic-password', username: 'OAuth2AccessToken', secret: opaque },
+      ],
+    ] as const)('%s', (_name, login, password, expected) => {
+      expect(credentialShape(basic(login, password), { tokenLogin })).toEqual(expected);
+    });
+    it('without a token login, that name is a user like any other', () => {
+      expect(credentialShape(basic(tokenLogin, opaque))).toEqual({
+        kind: 'basic-password',
+        username: tokenLogin,
+        secret: opaque,
+      });
+    });
+  });
 });

@@ -305,6 +305,7 @@ function introspectionSettings(
     clientIds: introspection.client_ids,
     userClaim: introspection.user_claim,
     stripSuffix: introspection.strip_suffix,
+    netrcLogin: introspection.netrc_login,
     cacheMaxTtlMs: introspection.cache_max_ttl,
   };
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { DEFAULT_INTROSPECTION_CACHE_MAX_TTL_MS } from '../../auth/introspection.ts';
-import { DEFAULT_INTROSPECTION_USER_CLAIM } from '../../auth/opaque-token.ts';
+import { DEFAULT_INTROSPECTION_USER_CLAIM, DEFAULT_OPAQUE_TOKEN_LOGIN } from '../../auth/opaque-token.ts';
 import { durationMs } from '../../core/duration.ts';
 import { unsafe } from '../../core/unsafe-settings.ts';
 import { SUMDB_NAME_RE } from '../goproxy-path.ts';
@@ -365,6 +365,8 @@ export const gatewayConfigSchema = z.strictObject({
           /** The member of the introspection response naming the directory user. */
           user_claim: z.string().min(1).default(DEFAULT_INTROSPECTION_USER_CLAIM),
           strip_suffix: z.string().min(1).optional(),
+          /** The Basic user name (netrc `login`) whose password is an opaque token, not a directory password. */
+          netrc_login: z.string().min(1).default(DEFAULT_OPAQUE_TOKEN_LOGIN),
           /** Longest reuse of an answer (never past the token's `exp`). */
           cache_max_ttl: durationMs.prefault(DEFAULT_INTROSPECTION_CACHE_MAX_TTL),
         })

@@ -85,6 +85,8 @@ export interface IntrospectionSettings {
   /** Member of the introspection response naming the directory user. */
   readonly userClaim: string;
   readonly stripSuffix: string | undefined;
+  /** The Basic user name (netrc `login`) whose password is an opaque token. */
+  readonly netrcLogin: string;
   /** Longest reuse of an answer (ms). */
   readonly cacheMaxTtlMs: number;
 }
