@@ -125,24 +125,28 @@ describe('opaque access tokens (RFC 7662 introspection)', () => {
     },
   );
 
-  it('go 1.19: a garbage netrc password of the token login is introspected and refused, never taken for a directory password', async () => {
+  it('go 1.19 via netrc: a directory password after the token login is introspected (not active), another client’s token is not for modgate', async () => {
     if (LEGACY_GO === undefined) throw new Error('go 1.19 is needed for this test');
-    const garbage = USERS.alice.password;
-    const env = await stack.goEnv('opaque-netrc-garbage', {
-      login: DEFAULT_OPAQUE_TOKEN_LOGIN,
-      password: garbage,
-    });
-    const hitsBefore = idp.hits(INTROSPECT);
-    const result = await runGo(['mod', 'download', 'example.com/hello@v1.0.0'], {
-      env: env.env,
-      cwd: stack.dir,
-      go: LEGACY_GO,
-    });
-    expect(result.code).not.toBe(0);
-    expect(result.stderr.replace(/\s+/g, ' ')).toContain(
-      '401 Unauthorized server response: modgate: token is not active',
-    );
-    expect(idp.hits(INTROSPECT) - hitsBefore).toBe(1);
+    const { access_token: otherClients } = await idp.clientCredentials(CLIENTS.modgate);
+    tokens.push(otherClients);
+    const cases = [
+      ['password', USERS.alice.password, 'token is not active'],
+      ['other-client', otherClients, 'token was not issued for modgate'],
+    ] as const;
+    for (const [name, password, reason] of cases) {
+      const env = await stack.goEnv(`opaque-netrc-${name}`, { login: DEFAULT_OPAQUE_TOKEN_LOGIN, password });
+      const hitsBefore = idp.hits(INTROSPECT);
+      const result = await runGo(['mod', 'download', 'example.com/hello@v1.0.0'], {
+        env: env.env,
+        cwd: stack.dir,
+        go: LEGACY_GO,
+      });
+      expect(result.code).not.toBe(0);
+      expect(result.stderr.replace(/\s+/g, ' ')).toContain(
+        `401 Unauthorized server response: modgate: ${reason}`,
+      );
+      expect(idp.hits(INTROSPECT) - hitsBefore).toBe(1);
+    }
   });
 
   it('a token the IdP issued to another of its clients is refused (401, one line): no upstream request, one introspection', async () => {
