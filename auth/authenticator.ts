@@ -21,6 +21,8 @@ export interface AuthenticatorOptions {
   readonly revocations?: RevocationCheck;
   /** Token verifiers (each resolves the token's user with groups from the directory); absent = not accepted. */
   readonly tokens?: TokenVerifiers;
+  /** The Basic user name whose password is a token, not a directory password (see CredentialShapeOptions). */
+  readonly tokenLogin?: string | undefined;
 }
 
 /** Verifies a token and names its user, with the directory's groups (or a configured service identity's). */
@@ -65,9 +67,11 @@ export class Authenticator {
   readonly #revocations: RevocationCheck | undefined;
   readonly #rejected: NegativeCache;
   readonly #tokens: TokenVerifiers;
+  readonly #tokenLogin: string | undefined;
 
   constructor(options: AuthenticatorOptions) {
     this.#directory = options.directory;
+    this.#tokenLogin = options.tokenLogin;
     this.#revocations = options.revocations;
     this.#tokens = options.tokens ?? {};
     this.#cache = new VerifiedCache({
@@ -88,15 +92,21 @@ export class Authenticator {
     );
   }
 
+  /** The shape of an Authorization header value, as this authenticator reads it. */
+  shape(authorization: string | undefined): CredentialShape {
+    return credentialShape(authorization, { tokenLogin: this.#tokenLogin });
+  }
+
   /**
    * Authenticates an Authorization header value (undefined when the request
    * had none). The method follows from the credential's shape: a Basic
-   * password that is a JWT or a modgate token, a Bearer token (JWT, modgate
-   * token, or opaque: introspected), or a password.
+   * password that is a JWT or a modgate token, or any token after the token
+   * login; a Bearer token (JWT, modgate token, or opaque: introspected); or a
+   * password.
    */
   async authenticate(
     authorization: string | undefined,
-    shape: CredentialShape = credentialShape(authorization),
+    shape: CredentialShape = this.shape(authorization),
   ): Promise<Identity> {
     switch (shape.kind) {
       case 'missing':
@@ -107,6 +117,7 @@ export class Authenticator {
       case 'basic-pat':
       case 'bearer-pat':
         return this.#token('pat', shape.secret);
+      case 'basic-opaque':
       case 'bearer-opaque':
         return this.#token('oidc', shape.secret);
       case 'basic-password':

@@ -16,6 +16,13 @@ import { stripSuffix, TOKEN_USER_CLAIM_MISSING, TOKEN_USER_REJECTED } from './jw
 /** Member of the introspection response naming the directory user, unless configured otherwise (RFC 7662 §2.2 `username`). */
 export const DEFAULT_INTROSPECTION_USER_CLAIM = 'username';
 
+/**
+ * The Basic user name (netrc `login`) whose password is an opaque token,
+ * unless configured otherwise: the name Google's Artifact Registry uses for
+ * the same purpose, so no directory user is likely to have it.
+ */
+export const DEFAULT_OPAQUE_TOKEN_LOGIN = 'oauth2accesstoken';
+
 /** Reason a client sees for an active token issued to some other client or audience. */
 export const TOKEN_NOT_FOR_GATEWAY = 'token was not issued for modgate';
 

@@ -45,6 +45,17 @@ function lineOf(doc: Document, counter: LineCounter, path: readonly PropertyKey[
   return undefined;
 }
 
+/** Options of {@link parseYamlWith}. */
+export interface YamlParseOptions {
+  /**
+   * Keys that were renamed, old dotted key path → new one (exact paths, as
+   * {@link joinKeyPath} writes them). An old key is refused with its new
+   * name instead of as an unknown key, and the new key's own problems (it is
+   * missing, of course) are then not reported besides.
+   */
+  readonly renamedKeys?: Readonly<Record<string, string>>;
+}
+
 /**
  * Parses YAML text and validates it against a zod schema. Every problem is
  * reported at once: YAML syntax errors, then schema errors, each with key path
@@ -53,6 +64,7 @@ function lineOf(doc: Document, counter: LineCounter, path: readonly PropertyKey[
 export function parseYamlWith<S extends z.ZodType>(
   text: string,
   schema: S,
+  options: YamlParseOptions = {},
 ):
   | { ok: true; value: Readonly<z.output<S>>; lineOf: (path: readonly PropertyKey[]) => number | undefined }
   | { ok: false; problems: YamlProblem[] } {
@@ -82,21 +94,30 @@ export function parseYamlWith<S extends z.ZodType>(
   }
   const result = schema.safeParse(data ?? {});
   if (!result.success) {
-    return {
-      ok: false,
-      problems: result.error.issues.flatMap((issue) => {
-        // An unknown key is reported on the key itself, not on its parent.
-        const keys = issue.code === 'unrecognized_keys' ? issue.keys : [undefined];
-        return keys.map((key) => {
-          const path = key === undefined ? issue.path : [...issue.path, key];
-          return {
-            path: joinKeyPath(path),
-            line: lineOf(doc, counter, path),
-            message: key === undefined ? issue.message : 'unknown key',
-          };
-        });
-      }),
-    };
+    const renamed = options.renamedKeys ?? {};
+    const problems = result.error.issues.flatMap((issue) => {
+      // An unknown key is reported on the key itself, not on its parent.
+      const keys = issue.code === 'unrecognized_keys' ? issue.keys : [undefined];
+      return keys.map((key) => {
+        const path = key === undefined ? issue.path : [...issue.path, key];
+        const joined = joinKeyPath(path);
+        const renamedTo = key !== undefined && Object.hasOwn(renamed, joined) ? renamed[joined] : undefined;
+        return {
+          path: joined,
+          line: lineOf(doc, counter, path),
+          message:
+            key === undefined
+              ? issue.message
+              : renamedTo === undefined
+                ? 'unknown key'
+                : `was renamed to ${renamedTo}`,
+        };
+      });
+    });
+    const replaced = new Set(
+      problems.filter((p) => Object.hasOwn(renamed, p.path)).map((p) => renamed[p.path]),
+    );
+    return { ok: false, problems: problems.filter((p) => !replaced.has(p.path)) };
   }
   return { ok: true, value: deepFreeze(result.data), lineOf: (path) => lineOf(doc, counter, path) };
 }

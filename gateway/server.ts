@@ -109,6 +109,7 @@ export async function startGateway(
     sharedCache,
     revocations,
     tokens: tokens.verifiers,
+    tokenLogin: settings.jwt?.introspection?.netrcLogin,
   });
   const abuse = new AbuseGuard(store, settings.abuse, log.child({ stream: 'abuse' }));
   const pages =

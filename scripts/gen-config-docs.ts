@@ -11,7 +11,7 @@
 import { writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { gatewayConfigSchema } from '../gateway/config/schema.ts';
+import { gatewayConfigSchema, RENAMED_CONFIG_KEYS } from '../gateway/config/schema.ts';
 
 /** The reference, relative to the repository root. */
 export const CONFIG_DOCS_PATH = 'docs/configuration.md';
@@ -199,7 +199,7 @@ export const DESCRIPTIONS: Readonly<Record<string, string>> = {
   'abuse.upstream_concurrency': 'Concurrent requests per upstream, across processes → 503 beyond it.',
   'abuse.upstream_concurrency.limit': 'Concurrent requests per upstream.',
   'abuse.upstream_concurrency.slot_ttl': 'A slot held longer (a crashed process) is freed after this.',
-  jwt: 'IdP-issued access tokens: JWTs, as `Authorization: Bearer` or as the Basic password (netrc), and opaque tokens as `Authorization: Bearer`, checked at the IdP (`introspection`). The user must exist and be enabled in the directory, unless the token is a service identity’s. Needs `issuers`, `introspection` or both.',
+  jwt: 'IdP-issued access tokens: JWTs, as `Authorization: Bearer` or as the Basic password (netrc), and opaque tokens as `Authorization: Bearer` or as the Basic password of `introspection.netrc_login`, checked at the IdP (`introspection`). The user must exist and be enabled in the directory, unless the token is a service identity’s. Needs `issuers`, `introspection` or both.',
   'jwt.clock_skew': 'Tolerance for `exp`/`nbf`/`iat`.',
   'jwt.allow_insecure_http':
     'Opt-in: issuers (discovery, JWKS, introspection) over plain http — tests only; warned about at start and by check-config.',
@@ -212,12 +212,12 @@ export const DESCRIPTIONS: Readonly<Record<string, string>> = {
   'jwt.issuers[].user_claim': 'The claim naming the directory user.',
   'jwt.issuers[].strip_suffix': 'Removed from the claim value first (e.g. `@corp.example`).',
   'jwt.introspection':
-    'Opaque access tokens (`Authorization: Bearer`), described by the IdP’s RFC 7662 introspection endpoint; answers are cached by token hash until the token expires, at most `cache_max_ttl`. Needs `audiences`, `client_ids` or both: the IdP calls active a token it issued to any of its clients, and only those meant for modgate may open it.',
+    'Opaque access tokens (`Authorization: Bearer`, or the Basic password after `netrc_login`), described by the IdP’s RFC 7662 introspection endpoint; answers are cached by token hash until the token expires, at most `cache_max_ttl`. Needs `audiences`, `client_ids` or both: the IdP calls active a token it issued to any of its clients, and only those meant for modgate may open it.',
   'jwt.introspection.issuer':
     "The IdP's issuer URL; its OIDC discovery document names the introspection endpoint. Service identities of this issuer apply to its tokens.",
-  'jwt.introspection.client_id':
-    "modgate's client id at the IdP (it authenticates to the introspection endpoint).",
-  'jwt.introspection.client_secret': "modgate's client secret.",
+  'jwt.introspection.modgate_client_id':
+    "modgate's own client id at the IdP, with which it authenticates to the introspection endpoint (formerly `client_id`). Not to be confused with `client_ids`, the clients whose tokens are accepted.",
+  'jwt.introspection.client_secret': "The secret of modgate's own client (`modgate_client_id`).",
   'jwt.introspection.audiences':
     'Accepted `aud` values of the introspection response (a string or a list; one match is enough). When set, a token without an accepted `aud` is refused: 401 `token was not issued for modgate`.',
   'jwt.introspection.client_ids':
@@ -225,6 +225,8 @@ export const DESCRIPTIONS: Readonly<Record<string, string>> = {
   'jwt.introspection.user_claim':
     'The member of the introspection response naming the directory user (`username`, `sub`, `email`, …); no fallback to another member.',
   'jwt.introspection.strip_suffix': 'Removed from the claim value first (e.g. `@corp.example`).',
+  'jwt.introspection.netrc_login':
+    'The Basic user name that says "the password is a token": `machine <host> login oauth2accesstoken password <token>` in a netrc (go ≤1.23 cannot send Bearer). An opaque password after it is introspected, a JWT or personal token verified as such, and it is never a directory password; after any other name, a password that is neither a JWT nor a personal token is a directory password.',
   'jwt.introspection.cache_max_ttl':
     'Longest reuse of an answer: a token revoked at the IdP is refused within this time.',
   'jwt.service_identities':
@@ -504,6 +506,16 @@ export function renderConfigReference(
     }
     out.push('');
   }
+  out.push(
+    '## Renamed keys',
+    '',
+    'An old key is refused with its line and the key that replaced it.',
+    '',
+    '| old key | new key |',
+    '| --- | --- |',
+    ...Object.entries(RENAMED_CONFIG_KEYS).map(([old, now]) => `| \`${old}\` | \`${now}\` |`),
+    '',
+  );
   return out.join('\n');
 }
 

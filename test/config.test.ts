@@ -154,7 +154,7 @@ describe('gateway.yaml', () => {
     /** The allowlist the valid cases carry, after `lines` (so the lines above keep their numbers). */
     const allowlist = '    client_ids: [modgate-cli]\n';
     const introspection = (lines: string, jwt = '', allow = allowlist) =>
-      `${valid}jwt:\n${jwt}  introspection:\n    issuer: https://idp.internal\n    client_id: modgate\n${lines}${allow}`;
+      `${valid}jwt:\n${jwt}  introspection:\n    issuer: https://idp.internal\n    modgate_client_id: modgate\n${lines}${allow}`;
     const secret = '    client_secret: env:MODGATE_TEST_INTROSPECTION_SECRET\n';
 
     it('maps to settings with defaults, the secret resolved, and no JWT issuers needed', () => {
@@ -164,18 +164,19 @@ describe('gateway.yaml', () => {
       expect(s.jwt?.issuers).toEqual([]);
       expect(s.jwt?.introspection).toEqual({
         issuer: 'https://idp.internal',
-        clientId: 'modgate',
+        modgateClientId: 'modgate',
         clientSecret: 'introspection-secret',
         audiences: [],
         clientIds: ['modgate-cli'],
         userClaim: 'username',
         stripSuffix: undefined,
+        netrcLogin: 'oauth2accesstoken',
         cacheMaxTtlMs: 300_000,
       });
       const tuned = settingsFromYaml(
         join(dir, 'gateway.yaml'),
         introspection(
-          `${secret}    user_claim: sub\n    strip_suffix: '@corp.example'\n    cache_max_ttl: 30s\n`,
+          `${secret}    user_claim: sub\n    strip_suffix: '@corp.example'\n    netrc_login: token\n    cache_max_ttl: 30s\n`,
           '',
           '    audiences: [https://goproxy.corp.example]\n    client_ids: [modgate-cli, modgate-login]\n',
         ),
@@ -185,6 +186,7 @@ describe('gateway.yaml', () => {
         clientIds: ['modgate-cli', 'modgate-login'],
         userClaim: 'sub',
         stripSuffix: '@corp.example',
+        netrcLogin: 'token',
         cacheMaxTtlMs: 30_000,
       });
     });
@@ -231,6 +233,24 @@ describe('gateway.yaml', () => {
         'an empty client id in the allowlist',
         introspection(secret, '', "    client_ids: ['']\n"),
         [/:24: jwt\.introspection\.client_ids\[0\]: Too small/],
+      ],
+      [
+        'the renamed client_id (modgate’s own client): the new name, and no missing-key noise',
+        introspection(secret).replace('modgate_client_id:', 'client_id:'),
+        [/:22: jwt\.introspection\.client_id: was renamed to jwt\.introspection\.modgate_client_id$/],
+      ],
+      [
+        'the renamed client_id beside its new name, and another problem: each once',
+        introspection(`${secret}    client_id: modgate\n    user_claim: ''\n`),
+        [
+          /:25: jwt\.introspection\.user_claim: Too small/,
+          /:24: jwt\.introspection\.client_id: was renamed to jwt\.introspection\.modgate_client_id$/,
+        ],
+      ],
+      [
+        'an unknown key that is an Object.prototype member name',
+        `${valid}toString: x\n`,
+        [/:19: toString: unknown key$/],
       ],
       [
         'a jwt section with neither issuers nor introspection',

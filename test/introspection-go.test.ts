@@ -5,10 +5,14 @@
  * slapd user or a service identity, the Athens emulator serves behind.
  * The gateway is configured with introspection only (no JWT issuers),
  * accepting the tokens of two of the provider's clients (`client_ids`).
+ * Tokens arrive as Bearer, or as the netrc password of the token login
+ * (every go generation, go ≤1.23 cannot send Bearer).
  */
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_OPAQUE_TOKEN_LOGIN } from '../auth/opaque-token.ts';
 import { USERS } from '../harness/directory-fixture.ts';
+import { CLIENT_GOS, LEGACY_GO, runGo } from '../harness/go.ts';
 import { httpsGet } from '../harness/https-client.ts';
 import { secretFile } from './support/gateway.ts';
 import { CLIENTS, TestIdp } from './support/oidc-provider.ts';
@@ -35,7 +39,7 @@ beforeAll(async () => {
         allow_insecure_http: true,
         introspection: {
           issuer: idp.issuer,
-          client_id: CLIENTS.modgate.id,
+          modgate_client_id: CLIENTS.modgate.id,
           client_secret: await secretFile(dir, 'introspection-secret', CLIENTS.modgate.secret),
           // The clients whose tokens are meant for modgate: people's (device grant) and CI's.
           // Any other client of the provider (here: CLIENTS.modgate) is refused.
@@ -90,6 +94,59 @@ describe('opaque access tokens (RFC 7662 introspection)', () => {
     expect(res.status, res.text).toBe(200);
     const [record] = (await stack.gateway.waitForAudit(before + 1)).slice(before);
     expect(record).toMatchObject({ user: { name: 'ci-bot', roles: ['ci'] }, auth: { method: 'oidc' } });
+  });
+
+  it.each(CLIENT_GOS.map((g) => [g.version, g] as const))(
+    '%s: an opaque token as the netrc password of the token login: go mod download works, one introspection, audited as the token’s user',
+    async (v, binary) => {
+      const token = await personToken(USERS.alice.name);
+      const env = await stack.goEnv(`opaque-netrc-${v}`, {
+        login: DEFAULT_OPAQUE_TOKEN_LOGIN,
+        password: token,
+      });
+      const auditBefore = (await stack.gateway.auditRecords()).length;
+      const hitsBefore = idp.hits(INTROSPECT);
+      const result = await runGo(['mod', 'download', '-json', 'example.com/hello@v1.0.0'], {
+        env: env.env,
+        cwd: stack.dir,
+        go: binary,
+      });
+      expect(result.code, result.stderr).toBe(0);
+      expect(idp.hits(INTROSPECT) - hitsBefore).toBe(1);
+      const records = (await stack.gateway.auditRecords()).slice(auditBefore);
+      expect(records.length).toBeGreaterThan(0);
+      for (const record of records) {
+        expect(record).toMatchObject({
+          user: { name: 'alice', roles: ['developers', 'team-a'] },
+          auth: { method: 'oidc' },
+          http: { response: { status_code: 200 } },
+        });
+      }
+    },
+  );
+
+  it('go 1.19 via netrc: a directory password after the token login is introspected (not active), another client’s token is not for modgate', async () => {
+    if (LEGACY_GO === undefined) throw new Error('go 1.19 is needed for this test');
+    const { access_token: otherClients } = await idp.clientCredentials(CLIENTS.modgate);
+    tokens.push(otherClients);
+    const cases = [
+      ['password', USERS.alice.password, 'token is not active'],
+      ['other-client', otherClients, 'token was not issued for modgate'],
+    ] as const;
+    for (const [name, password, reason] of cases) {
+      const env = await stack.goEnv(`opaque-netrc-${name}`, { login: DEFAULT_OPAQUE_TOKEN_LOGIN, password });
+      const hitsBefore = idp.hits(INTROSPECT);
+      const result = await runGo(['mod', 'download', 'example.com/hello@v1.0.0'], {
+        env: env.env,
+        cwd: stack.dir,
+        go: LEGACY_GO,
+      });
+      expect(result.code).not.toBe(0);
+      expect(result.stderr.replace(/\s+/g, ' ')).toContain(
+        `401 Unauthorized server response: modgate: ${reason}`,
+      );
+      expect(idp.hits(INTROSPECT) - hitsBefore).toBe(1);
+    }
   });
 
   it('a token the IdP issued to another of its clients is refused (401, one line): no upstream request, one introspection', async () => {

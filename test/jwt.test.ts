@@ -1,7 +1,6 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FileDirectory } from '../auth/file-directory.ts';
-import { type CredentialKind, credentialShape } from '../auth/jwt/credential-shape.ts';
 import { JWT_REASONS } from '../auth/jwt/jose-errors.ts';
 import { globToRegExp } from '../auth/jwt/service-identity.ts';
 import {
@@ -267,40 +266,6 @@ describe('service identity subject globs', () => {
   for (const [glob, subject, expected] of cases) {
     it(`${glob} ${expected ? 'matches' : 'does not match'} ${subject}`, () => {
       expect(globToRegExp(glob).test(subject)).toBe(expected);
-    });
-  }
-});
-
-describe('credentialShape', () => {
-  const jwt = 'eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJhIn0.c2ln';
-  const basic = (user: string, password: string) =>
-    `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
-  const cases: Array<[string, string | undefined, CredentialKind, string?]> = [
-    ['no header', undefined, 'missing'],
-    ['empty header', '', 'missing'],
-    ['password', basic('alice', 'alice-pw'), 'basic-password', 'alice-pw'],
-    ['password with colons', basic('alice', 'a:b:c'), 'basic-password', 'a:b:c'],
-    ['JWT as password', basic('alice', jwt), 'basic-jwt', jwt],
-    ['PAT as password', basic('alice', `mgp_${jwt}`), 'basic-pat', `mgp_${jwt}`],
-    ['prefix without a JWT is a password', basic('alice', 'mgp_hunter2'), 'basic-password', 'mgp_hunter2'],
-    ['dotted password is a password', basic('alice', 'a.b.c'), 'basic-password', 'a.b.c'],
-    ['Bearer JWT', `Bearer ${jwt}`, 'bearer-jwt', jwt],
-    ['bearer scheme is case-insensitive', `bearer ${jwt}`, 'bearer-jwt', jwt],
-    ['Bearer PAT', `Bearer mgp_${jwt}`, 'bearer-pat', `mgp_${jwt}`],
-    ['Bearer opaque', 'Bearer epE24HlQmWSa0d1-b0mQJ106QhZ2Ui8bCE9g82_dt_0', 'bearer-opaque'],
-    ['Bearer without a token', 'Bearer', 'malformed'],
-    ['Bearer with bad characters', 'Bearer a"b', 'malformed'],
-    ['Basic not base64', 'Basic !!!', 'malformed'],
-    ['Basic without colon', `Basic ${Buffer.from('alice').toString('base64')}`, 'malformed'],
-    ['Basic empty user', basic('', jwt), 'malformed'],
-    ['unknown scheme', 'Digest username="a"', 'malformed'],
-    ['too long', `Bearer ${'a'.repeat(9000)}`, 'malformed'],
-  ];
-  for (const [name, header, kind, secret] of cases) {
-    it(name, () => {
-      const shape = credentialShape(header);
-      expect(shape.kind).toBe(kind);
-      if (secret !== undefined) expect('secret' in shape && shape.secret).toBe(secret);
     });
   }
 });

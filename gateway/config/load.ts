@@ -12,6 +12,7 @@ import {
   type GatewayConfigFile,
   gatewayConfigSchema,
   type LdapConfig,
+  RENAMED_CONFIG_KEYS,
   type UpstreamConfig,
 } from './schema.ts';
 import { resolvePath, resolveSecret } from './secrets.ts';
@@ -47,7 +48,7 @@ export function loadGatewayConfig(file: string): GatewaySettings {
 
 /** The same as loadGatewayConfig for text already read (tests, embedded defaults). */
 export function settingsFromYaml(path: string, text: string): GatewaySettings {
-  const parsed = parseYamlWith(text, gatewayConfigSchema);
+  const parsed = parseYamlWith(text, gatewayConfigSchema, { renamedKeys: RENAMED_CONFIG_KEYS });
   if (!parsed.ok) throw invalid(path, parsed.problems);
   const problems = crossCheck(parsed.value, parsed.lineOf);
   if (problems.length > 0) throw invalid(path, problems);
@@ -303,12 +304,13 @@ function introspectionSettings(
   if (introspection === undefined) return undefined;
   return {
     issuer: introspection.issuer,
-    clientId: introspection.client_id,
+    modgateClientId: introspection.modgate_client_id,
     clientSecret: secret(introspection.client_secret, ['jwt', 'introspection', 'client_secret']),
     audiences: introspection.audiences,
     clientIds: introspection.client_ids,
     userClaim: introspection.user_claim,
     stripSuffix: introspection.strip_suffix,
+    netrcLogin: introspection.netrc_login,
     cacheMaxTtlMs: introspection.cache_max_ttl,
   };
 }

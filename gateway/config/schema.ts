@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { DEFAULT_INTROSPECTION_CACHE_MAX_TTL_MS } from '../../auth/introspection.ts';
-import { DEFAULT_INTROSPECTION_USER_CLAIM } from '../../auth/opaque-token.ts';
+import { DEFAULT_INTROSPECTION_USER_CLAIM, DEFAULT_OPAQUE_TOKEN_LOGIN } from '../../auth/opaque-token.ts';
 import { durationMs } from '../../core/duration.ts';
 import { unsafe } from '../../core/unsafe-settings.ts';
 import {
@@ -250,6 +250,14 @@ const auditSchema = z.discriminatedUnion('sink', [
   }),
 ]);
 
+/**
+ * Keys gateway.yaml no longer has, by dotted path, and the key that replaced
+ * each: an old key is a validation error naming its new one.
+ */
+export const RENAMED_CONFIG_KEYS: Readonly<Record<string, string>> = {
+  'jwt.introspection.client_id': 'jwt.introspection.modgate_client_id',
+};
+
 export const gatewayConfigSchema = z.strictObject({
   listen: z
     .strictObject({
@@ -370,8 +378,11 @@ export const gatewayConfigSchema = z.strictObject({
         .strictObject({
           /** The IdP's issuer URL; discovery names the introspection endpoint. */
           issuer: z.url(),
-          /** modgate's client at the IdP, which authenticates to the introspection endpoint. */
-          client_id: z.string().min(1),
+          /**
+           * modgate's own client at the IdP, which authenticates to the
+           * introspection endpoint (with `client_secret`); not one of `client_ids`.
+           */
+          modgate_client_id: z.string().min(1),
           client_secret: secretRef,
           /**
            * Accepted `aud` values of the introspection response. With
@@ -384,6 +395,8 @@ export const gatewayConfigSchema = z.strictObject({
           /** The member of the introspection response naming the directory user. */
           user_claim: z.string().min(1).default(DEFAULT_INTROSPECTION_USER_CLAIM),
           strip_suffix: z.string().min(1).optional(),
+          /** The Basic user name (netrc `login`) whose password is an opaque token, not a directory password. */
+          netrc_login: z.string().min(1).default(DEFAULT_OPAQUE_TOKEN_LOGIN),
           /** Longest reuse of an answer (never past the token's `exp`). */
           cache_max_ttl: durationMs.prefault(DEFAULT_INTROSPECTION_CACHE_MAX_TTL),
         })

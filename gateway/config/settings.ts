@@ -80,7 +80,8 @@ export interface GatewaySettings {
 /** RFC 7662 introspection of opaque access tokens; see `jwt.introspection` in gateway/config/schema.ts. */
 export interface IntrospectionSettings {
   readonly issuer: string;
-  readonly clientId: string;
+  /** modgate's own client at the IdP (client authentication at the introspection endpoint). */
+  readonly modgateClientId: string;
   readonly clientSecret: string;
   /** Accepted `aud` values; empty: `aud` is not checked. */
   readonly audiences: readonly string[];
@@ -89,6 +90,8 @@ export interface IntrospectionSettings {
   /** Member of the introspection response naming the directory user. */
   readonly userClaim: string;
   readonly stripSuffix: string | undefined;
+  /** The Basic user name (netrc `login`) whose password is an opaque token. */
+  readonly netrcLogin: string;
   /** Longest reuse of an answer (ms). */
   readonly cacheMaxTtlMs: number;
 }

@@ -1,4 +1,5 @@
 import pino, { type Logger } from 'pino';
+import { MAX_SHOWN_NAME_CHARS, shownName } from '../abuse/reason.ts';
 import type { GatewaySettings } from '../config/settings.ts';
 import { moduleOf, type RequestContext } from '../pipeline/context.ts';
 import { openAuditFile } from './audit-file.ts';
@@ -53,7 +54,7 @@ export function auditEvent(ctx: RequestContext): Record<string, unknown> {
       reason: ctx.error ? ctx.error.message : undefined,
       duration: Number(process.hrtime.bigint() - ctx.startedAt),
     },
-    user: ctx.identity ? { name: ctx.identity.user, roles: ctx.identity.groups } : undefined,
+    user: ctx.identity ? { name: ctx.identity.user, roles: ctx.identity.groups } : attempted(ctx.claimedUser),
     auth: ctx.identity ? { method: ctx.identity.method } : undefined,
     source: { ip: ctx.sourceIp },
     http: {
@@ -71,6 +72,17 @@ export function auditEvent(ctx: RequestContext): Record<string, unknown> {
     // Which process served it: with `workers: N`, one of N cluster workers.
     process: { pid: process.pid },
   };
+}
+
+/**
+ * `user.name` of a request that did not authenticate: the name its Basic
+ * credential claimed, fit for a log line — control, format (bidi overrides,
+ * zero-width), separator and lone surrogate characters removed, cut at
+ * {@link MAX_SHOWN_NAME_CHARS} characters with `…`.
+ */
+function attempted(claimed: string | undefined): { name: string } | undefined {
+  const name = shownName((claimed ?? '').replace(/[\p{Cc}\p{Cf}\p{Cs}\p{Zl}\p{Zp}]/gu, ''));
+  return name === '' ? undefined : { name };
 }
 
 /** `policy.*`: the deciding rule, the enforced decision, the policy version, and what dry-run rules would have done. */

@@ -19,6 +19,7 @@ function failedMethod(kind: CredentialKind | undefined): string {
     case 'basic-pat':
     case 'bearer-pat':
       return 'pat';
+    case 'basic-opaque':
     case 'bearer-opaque':
       return 'oidc';
     case 'missing':

@@ -27,6 +27,8 @@ export interface RequestContext {
   identity: Identity | undefined;
   /** The kind of credential the request carried (known once authentication starts). */
   credential: CredentialKind | undefined;
+  /** The user name a Basic credential claimed, as sent (audited when authentication fails). */
+  claimedUser: string | undefined;
   upstream: string | undefined;
   /** The policy route that chose the upstream (undefined: the default upstream). */
   route: string | undefined;
@@ -66,6 +68,7 @@ export function newRequestContext(
     action: undefined,
     identity: undefined,
     credential: undefined,
+    claimedUser: undefined,
     upstream: undefined,
     route: undefined,
     fellBackFrom: undefined,

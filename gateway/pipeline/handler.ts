@@ -1,7 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { Authenticator } from '../../auth/authenticator.ts';
-import { credentialShape } from '../../auth/jwt/credential-shape.ts';
 import { ModgateError } from '../../core/errors.ts';
 import type { AbuseGuard } from '../abuse/guard.ts';
 import type { AuditLog } from '../ops/audit.ts';
@@ -84,9 +83,10 @@ async function run(
   ctx.request = request;
   admit(req.url ?? '', request, deps.checksumDatabases);
   // Parsed once: the lockout needs the claimed user name, authentication the rest.
-  const shape = credentialShape(req.headers.authorization);
+  const shape = deps.authenticator.shape(req.headers.authorization);
   ctx.credential = shape.kind;
   const claimed = 'username' in shape ? shape.username : undefined;
+  ctx.claimedUser = claimed;
   await deps.abuse.beforeAuthentication(claimed);
   try {
     ctx.identity = await deps.authenticator.authenticate(req.headers.authorization, shape);

@@ -11,6 +11,8 @@ import type { CompiledPolicy } from '../../policies/types.ts';
 const RELOAD_DEBOUNCE_MS = 100;
 /** How often the file is also checked by polling (ms), for mounts where file events do not arrive. */
 const RELOAD_POLL_MS = 1_000;
+/** The fingerprint of a policy file that cannot be stat'ed (deleted, unmounted). */
+const MISSING = 'missing';
 
 /** Checks a parsed policy against the rest of the configuration (route names); returns problems. */
 export type PolicyCheck = (policy: CompiledPolicy) => string[];
@@ -33,7 +35,9 @@ export interface PolicyStatus {
  * fallback. A reload validates and compiles the whole file, then swaps one
  * reference, so a request sees either the old or the new policy, never a mix.
  * A broken edit keeps the last good policy, is logged with its lines, and is
- * shown on the status endpoint until a good edit replaces it.
+ * shown on the status endpoint until a good edit replaces it. A rejection is
+ * logged once: the same problems again (a deleted file the poll keeps
+ * seeing, a broken file saved again unchanged) log nothing new.
  */
 export class PolicyStore {
   readonly #file: string;
@@ -110,7 +114,7 @@ export class PolicyStore {
   async #reload(): Promise<void> {
     let text: string;
     try {
-      this.#fingerprint = await fingerprint(this.#file);
+      this.#fingerprint = await fingerprint(this.#file).catch(() => MISSING);
       text = await readPolicyText(this.#file);
     } catch (err) {
       this.#fail([(err as Error).message]);
@@ -145,6 +149,8 @@ export class PolicyStore {
   }
 
   #fail(problems: string[]): void {
+    const last = this.#status.last_error?.problems;
+    if (last !== undefined && last.join('\n') === problems.join('\n')) return;
     this.#onReload(false);
     this.#status = { ...this.#status, last_error: { at: new Date().toISOString(), problems } };
     this.#log.error(
@@ -170,7 +176,7 @@ export class PolicyStore {
     }
     this.#poll = setInterval(() => {
       void fingerprint(this.#file)
-        .catch(() => 'missing')
+        .catch(() => MISSING)
         .then((now) => {
           if (now !== this.#fingerprint) schedule();
         });

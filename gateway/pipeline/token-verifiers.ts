@@ -43,7 +43,7 @@ export function tokenVerifiers(
   if (settings.jwt && introspection) {
     const introspector = new TokenIntrospector({
       issuer: introspection.issuer,
-      clientId: introspection.clientId,
+      clientId: introspection.modgateClientId,
       clientSecret: introspection.clientSecret,
       cacheMaxTtlMs: introspection.cacheMaxTtlMs,
       allowInsecureHttp: settings.jwt.allowInsecureHttp,
