@@ -7,6 +7,7 @@
 // "start" and the Dockerfile too (test/launch-flags.test.ts).
 import { isModgateError } from '../core/errors.ts';
 import { CHECK_CONFIG_USAGE, checkConfigCommand } from './commands/check-config.ts';
+import { CREDENTIAL_USAGE, credentialCommand } from './commands/credential.ts';
 import { DOCTOR_USAGE, doctorCommand } from './commands/doctor.ts';
 import { HASH_PASSWORD_USAGE, hashPasswordCommand } from './commands/hash-password.ts';
 import { LOGIN_USAGE, loginCommand } from './commands/login.ts';
@@ -24,6 +25,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; usage
   revoke: { run: revokeCommand, usage: REVOKE_USAGE },
   login: { run: (argv) => loginCommand(argv), usage: LOGIN_USAGE },
   logout: { run: (argv) => logoutCommand(argv), usage: LOGOUT_USAGE },
+  credential: { run: (argv) => credentialCommand(argv), usage: CREDENTIAL_USAGE },
 };
 
 const USAGE = `modgate — an authenticating, policy-enforcing gateway for Go module proxies
@@ -37,8 +39,9 @@ commands:
   revoke          revoke (or --lift) a user at every gateway process
   check-config    validate gateway.yaml and the policy, then try every dependency
   doctor          check this machine's go setup against modgate (GOPROXY, netrc, TLS, …)
-  login           sign in through the identity provider; writes a personal token to ~/.netrc
-  logout          revoke that token and remove it from ~/.netrc
+  login           sign in through the identity provider (for GOAUTH with go ≥1.24, else ~/.netrc)
+  logout          revoke that sign-in or token and remove it
+  credential      the go command's GOAUTH helper: GOAUTH='modgate credential'
 
 'modgate <command> --help' shows a command's options.`;
 

@@ -102,7 +102,9 @@ export async function checkProbe(
 ): Promise<CheckOutcome> {
   const base = modgate.href.replace(/\/$/, '');
   const url = new URL(`${base}/${escapePath(module)}/@v/list`);
-  const authorization = `Basic ${Buffer.from(`${credentials.login}:${credentials.password}`).toString('base64')}`;
+  const authorization =
+    credentials.authorization ??
+    `Basic ${Buffer.from(`${credentials.login}:${credentials.password}`).toString('base64')}`;
   let answer: Awaited<ReturnType<typeof getAnswer>>;
   try {
     answer = await getAnswer(url, { store, authorization, timeoutMs });

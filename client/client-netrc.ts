@@ -21,8 +21,10 @@ import { netrcEntryFor, parseNetrc } from './netrc.ts';
 export interface ClientCredentials {
   readonly login: string;
   readonly password: string;
-  /** `~/.netrc (machine host)` or `the GOPROXY URL`. */
+  /** `~/.netrc (machine host)`, `the GOPROXY URL` or `GOAUTH=…`. */
   readonly source: string;
+  /** The whole Authorization header, when it is not Basic login:password (a GOAUTH helper's). */
+  readonly authorization?: string | undefined;
 }
 
 /** The outcome of the credential checks: one or two lines, and the credentials when found. */

@@ -120,6 +120,7 @@ export async function startGateway(
             tokens.personalTokens,
             storeTokenRegistry(store),
             settings.sso.tokenTtlMs,
+            { accessTtlMs: settings.sso.accessTokenTtlMs, lookup },
           ),
           personalTokens: tokens.personalTokens,
           policies,

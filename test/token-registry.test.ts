@@ -11,6 +11,12 @@ import { MAX_TOKENS_PER_OWNER, storeTokenRegistry } from '../gateway/people/toke
 import { MemoryStore } from '../gateway/state/memory-store.ts';
 
 const HOUR = 3_600_000;
+/** Access tokens of 10 minutes, for the directory users alice and bob. */
+const REFRESHING = {
+  accessTtlMs: 600_000,
+  lookup: async (user: string) =>
+    ['alice', 'bob'].includes(user) ? { user, groups: [] as string[] } : undefined,
+};
 
 function record(jti: string, owner: string, issuedAtMs: number, ttlMs = HOUR): TokenRecord {
   return {
@@ -90,7 +96,7 @@ describe('SelfService', () => {
 
   it('mints a token that verifies, lists it without the token, and revokes it', async () => {
     const pats = tokens();
-    const service = new SelfService(pats, storeTokenRegistry(new MemoryStore()), HOUR);
+    const service = new SelfService(pats, storeTokenRegistry(new MemoryStore()), HOUR, REFRESHING);
     const issued = await service.mint({ user: 'alice', groups: ['team-a'] }, 'laptop', 'web');
     expect((await pats.verify(issued.token)).owner).toBe('alice');
     const listed = await service.list('alice');
@@ -102,7 +108,7 @@ describe('SelfService', () => {
   });
 
   it('refuses to revoke a token of another owner', async () => {
-    const service = new SelfService(tokens(), storeTokenRegistry(new MemoryStore()), HOUR);
+    const service = new SelfService(tokens(), storeTokenRegistry(new MemoryStore()), HOUR, REFRESHING);
     const issued = await service.mint({ user: 'alice', groups: [] }, undefined, 'device');
     const err = await service.revoke('bob', issued.jti).catch((e: unknown) => e);
     expect(isModgateError(err, 'request.invalid')).toBe(true);
@@ -111,10 +117,42 @@ describe('SelfService', () => {
 
   it('revokes the token presented (logout) and forgets it', async () => {
     const pats = tokens();
-    const service = new SelfService(pats, storeTokenRegistry(new MemoryStore()), HOUR);
+    const service = new SelfService(pats, storeTokenRegistry(new MemoryStore()), HOUR, REFRESHING);
     const issued = await service.mint({ user: 'alice', groups: [] }, 'cli', 'device');
     expect(await service.revokePresented(issued.token)).toMatchObject({ jti: issued.jti, owner: 'alice' });
     await expect(pats.verify(issued.token)).rejects.toMatchObject({ code: 'auth.invalid_credentials' });
     expect(await service.list('alice')).toEqual([]);
+  });
+
+  it('a sign-in for modgate credential: a listed refresh token that fetches nothing, and access tokens that die with it', async () => {
+    const pats = tokens();
+    const service = new SelfService(pats, storeTokenRegistry(new MemoryStore()), HOUR, REFRESHING);
+    const { refresh, access } = await service.mintRefreshable(
+      { user: 'alice', groups: [] },
+      'laptop',
+      'device',
+    );
+    expect(refresh.scopes).toEqual(['token:refresh']);
+    expect(access).toMatchObject({ owner: 'alice', scopes: ['goproxy:read'], parent: refresh.jti });
+    expect(access.expiresAtMs - access.issuedAtMs).toBe(REFRESHING.accessTtlMs);
+    expect((await service.list('alice')).map((r) => r.jti)).toEqual([refresh.jti]);
+    const next = await service.refresh(refresh.token);
+    expect((await pats.verify(next.token)).parent).toBe(refresh.jti);
+    // An access token cannot refresh; a refresh token of a user gone from the directory cannot either.
+    await expect(service.refresh(access.token)).rejects.toThrow(
+      'this token cannot refresh; sign in with modgate login',
+    );
+    const carol = await service.mintRefreshable({ user: 'carol', groups: [] }, undefined, 'device');
+    await expect(service.refresh(carol.refresh.token)).rejects.toThrow(
+      'unknown or disabled in the directory',
+    );
+    // Logging out revokes the sign-in: its access tokens stop at once, and it refreshes no more.
+    await service.revokePresented(refresh.token);
+    for (const t of [access.token, next.token]) {
+      await expect(pats.verify(t)).rejects.toThrow(
+        'the sign-in this token was refreshed from has been revoked',
+      );
+    }
+    await expect(service.refresh(refresh.token)).rejects.toThrow('personal token has been revoked');
   });
 });

@@ -215,6 +215,11 @@ describe('browser login and the set-up page', () => {
       'export GONOPROXY=none',
     ]);
     expect(await line(page, 'ssl-cert-file')).toBe('export SSL_CERT_FILE=/path/to/ca-bundle.pem');
+    // go 1.24 and newer: the GOAUTH set-up, first on the page, with no token in it.
+    expect([await line(page, 'goauth-login'), await line(page, 'goauth')]).toEqual([
+      `modgate login ${base}`,
+      "go env -w GOAUTH='modgate credential'",
+    ]);
     // The name was escaped, not rendered as markup; copy buttons are shown by the nonce'd script.
     expect(await page.locator('#token').textContent()).toBe('Your new token: laptop <b>1</b>');
     expect(await page.locator('button[data-copy="netrc-host"]').isVisible()).toBe(true);

@@ -17,8 +17,12 @@ import type { PatKeyRing } from './keys.ts';
 import type { RevokedTokens } from './revoked-tokens.ts';
 import { isPatShaped, PAT_PREFIX, PAT_TYP } from './token-format.ts';
 
-/** Scopes a personal token may carry. */
-export const PAT_SCOPES = ['goproxy:read'] as const;
+/**
+ * Scopes a personal token may carry: `goproxy:read` fetches modules;
+ * `token:refresh` only mints short-lived `goproxy:read` tokens for its owner
+ * (what `modgate credential` keeps), so a stolen refresh token fetches nothing itself.
+ */
+export const PAT_SCOPES = ['goproxy:read', 'token:refresh'] as const;
 export type PatScope = (typeof PAT_SCOPES)[number];
 /** Longest lifetime a personal token may be issued for unless configured (milliseconds; 90 days). */
 export const DEFAULT_PAT_MAX_TTL_MS = 90 * 24 * 3_600_000;
@@ -33,6 +37,7 @@ export const PAT_REASONS = {
   revoked: 'personal token has been revoked',
   unknownKey: 'personal token signing key is no longer valid',
   revocationUnavailable: 'token revocation list is unavailable',
+  parentRevoked: 'the sign-in this token was refreshed from has been revoked',
 } as const;
 
 /** What a verified (or freshly issued) personal token says. */
@@ -44,6 +49,8 @@ export interface PatClaims {
   readonly expiresAtMs: number;
   /** `kid` of the signing key. */
   readonly kid: string;
+  /** The `jti` of the refresh token this one was minted from: revoking that revokes this too. */
+  readonly parent?: string | undefined;
 }
 
 /** A freshly issued token: show `token` once, store only the claims. */
@@ -108,6 +115,7 @@ export class PersonalTokens {
     owner: string,
     ttlMs: number,
     scopes: readonly string[] = ['goproxy:read'],
+    parent?: string,
   ): Promise<IssuedPat> {
     if (owner === '') throw new ModgateError('auth.malformed', 'a personal token needs an owner');
     if (!(ttlMs > 0 && ttlMs <= this.#maxTtlMs)) {
@@ -124,7 +132,10 @@ export class PersonalTokens {
     const iat = Math.floor(this.#now() / 1000);
     const exp = iat + Math.max(1, Math.floor(ttlMs / 1000));
     const jti = randomUUID();
-    const jwt = await new SignJWT({ scope: [...new Set(scopes)].join(' ') })
+    const jwt = await new SignJWT({
+      scope: [...new Set(scopes)].join(' '),
+      ...(parent === undefined ? {} : { parent }),
+    })
       .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: PAT_TYP })
       .setIssuer(this.#issuer)
       .setAudience(this.#issuer)
@@ -141,6 +152,7 @@ export class PersonalTokens {
       issuedAtMs: iat * 1000,
       expiresAtMs: exp * 1000,
       kid: key.kid,
+      parent,
     };
   }
 
@@ -158,15 +170,21 @@ export class PersonalTokens {
       known !== undefined && known.expiresAtMs > this.#now()
         ? known
         : await this.#verifySignature(token, digest);
-    let revoked: boolean;
-    try {
-      revoked = await this.#revoked.isRevoked(claims.jti);
-    } catch (cause) {
-      throw new ModgateError('auth.directory_unavailable', PAT_REASONS.revocationUnavailable, { cause });
-    }
-    if (revoked) {
+    const revoked = async (jti: string) => {
+      try {
+        return await this.#revoked.isRevoked(jti);
+      } catch (cause) {
+        throw new ModgateError('auth.directory_unavailable', PAT_REASONS.revocationUnavailable, { cause });
+      }
+    };
+    if (await revoked(claims.jti)) {
       throw new ModgateError('auth.invalid_credentials', PAT_REASONS.revoked, {
         detail: { jti: claims.jti, owner: claims.owner },
+      });
+    }
+    if (claims.parent !== undefined && (await revoked(claims.parent))) {
+      throw new ModgateError('auth.invalid_credentials', PAT_REASONS.parentRevoked, {
+        detail: { jti: claims.jti, parent: claims.parent, owner: claims.owner },
       });
     }
     return claims;
@@ -210,6 +228,7 @@ export class PersonalTokens {
       issuedAtMs: payload.iat! * 1000,
       expiresAtMs: payload.exp! * 1000,
       kid: kid ?? '',
+      parent: typeof payload.parent === 'string' ? payload.parent : undefined,
     };
     this.#verified.set(digest, claims);
     return claims;

@@ -1,6 +1,7 @@
 import { homedir } from 'node:os';
 import { parseArgs } from 'node:util';
 import { checkGoVersion, readGoSettings } from '../../client/client-go.ts';
+import { checkGoauth, goauthCommand } from '../../client/client-goauth.ts';
 import { checkGoproxy, checkPrivateModules } from '../../client/client-goproxy.ts';
 import { checkProbe, checkTrust } from '../../client/client-https.ts';
 import { checkCredentials } from '../../client/client-netrc.ts';
@@ -124,7 +125,11 @@ export async function doctorCommand(
   }
   report('private modules', undefined, checkPrivateModules(go.settings, [...new Set(patterns)]));
 
-  const credentials = await checkCredentials(go.settings, modgate, netrcPath(env, environment.homeDir));
+  const goauth = goauthCommand(go.settings);
+  const credentials =
+    goauth === undefined
+      ? await checkCredentials(go.settings, modgate, netrcPath(env, environment.homeDir))
+      : await checkGoauth(go.settings, goauth, modgate);
   for (const c of credentials.outcomes) report(c.name, undefined, c.outcome);
 
   const trust = await checkTrust(env, modgate, timeoutMs);
@@ -133,7 +138,7 @@ export async function doctorCommand(
   const target = `${base}/${module}/@v/list`;
   if (trust.store === undefined) report('probe', target, outcome.skip('not tried: TLS must work first'));
   else if (credentials.credentials === undefined) {
-    report('probe', target, outcome.skip('not tried: no credentials to send (see netrc above)'));
+    report('probe', target, outcome.skip('not tried: no credentials to send (see above)'));
   } else {
     report(
       'probe',

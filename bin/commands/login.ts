@@ -6,6 +6,7 @@ import { NETRC_HOST_PORT_SINCE, netrcMachineFor, shellQuote, splitGlobs } from '
 import { netrcPath } from '../../client/netrc.ts';
 import { readNetrcFile, setNetrcEntries, writeNetrcFile } from '../../client/netrc-write.ts';
 import { isModgateError } from '../../core/errors.ts';
+import { credentialCommandLine, keepSignIn, loginMethod } from './login-goauth.ts';
 import {
   type ApiAnswer,
   clientTrust,
@@ -18,13 +19,17 @@ import {
 } from './modgate-api.ts';
 import { type CommandIo, PROCESS_IO } from './policy.ts';
 
-export const LOGIN_USAGE = `usage: modgate login <https://modgate-url> [--netrc FILE] [--name NAME] [--no-browser] [--ca FILE]
+export const LOGIN_USAGE = `usage: modgate login <https://modgate-url> [--use goauth|netrc] [--netrc FILE] [--name NAME] [--no-browser] [--ca FILE]
 
 Signs you in through your company's identity provider (the OAuth device flow:
-open the link shown, confirm the code, sign in), then writes a personal
-modgate token to your netrc file for the go command, and prints the go
-settings to use. Run it again to replace the token; 'modgate logout' revokes it.
+open the link shown, confirm the code, sign in), then prints the go settings
+to use. With go 1.24 and later the sign-in is kept for GOAUTH='modgate
+credential', which hands go short-lived tokens and refreshes them; older go
+gets a personal token in your netrc file. Run it again to sign in again;
+'modgate logout' revokes it.
 
+  --use         goauth or netrc (default: netrc with --netrc, else goauth when
+                'go' ($MODGATE_GO, else go on PATH) is 1.24 or later)
   --netrc       the netrc file to write (default $NETRC, else ~/.netrc); mode 0600,
                 other entries are kept as they are
   --name        a label for the token in your token list (default: this machine's name)
@@ -48,6 +53,9 @@ interface Approved {
   readonly groups: readonly string[];
   readonly expiresAt: string;
   readonly privatePatterns: readonly string[];
+  /** GOAUTH logins: the sign-in `modgate credential` refreshes from. */
+  readonly refreshToken: string | undefined;
+  readonly refreshExpiresAt: string;
 }
 
 /** `modgate login <url>`; returns the exit status (0 signed in, 1 failed, 2 usage). */
@@ -65,6 +73,7 @@ export async function loginCommand(
       name: { type: 'string' },
       'no-browser': { type: 'boolean', default: false },
       ca: { type: 'string' },
+      use: { type: 'string' },
     },
   });
   const base = commandTarget('login', LOGIN_USAGE, positionals, io);
@@ -73,6 +82,8 @@ export async function loginCommand(
     io.err(`modgate login: ${message}\n`);
     return 1;
   };
+  const method = await loginMethod(values.use, values.netrc, env);
+  if (typeof method === 'string') return fail(method);
   const store = await clientTrust(env, values.ca);
   let started: ApiAnswer;
   try {
@@ -89,8 +100,10 @@ export async function loginCommand(
   if (!values['no-browser']) openBrowser(link, env);
   io.out('Waiting for you to sign in...\n');
 
-  const approved = await poll(base, store, device, values.name ?? `modgate login on ${hostname()}`);
+  const name = values.name ?? `modgate login on ${hostname()}`;
+  const approved = await poll(base, store, device, name, method.method === 'goauth');
   if (typeof approved === 'string') return fail(approved);
+  if (method.method === 'goauth') return goauthLogin(base, approved, values.ca, env, io, method.why);
 
   const file = values.netrc ?? netrcPath(env, homedir());
   const machines = [
@@ -124,6 +137,7 @@ async function poll(
   store: Awaited<ReturnType<typeof clientTrust>>,
   device: Record<string, unknown>,
   name: string,
+  goauth: boolean,
 ): Promise<Approved | string> {
   const expiresIn = typeof device.expires_in === 'number' ? device.expires_in : MAX_LOGIN_WAIT_S;
   const deadline = Date.now() + Math.min(expiresIn, MAX_LOGIN_WAIT_S) * 1000;
@@ -141,6 +155,7 @@ async function poll(
         {
           device_code: String(device.device_code),
           name,
+          ...(goauth ? { goauth: '1' } : {}),
         },
         { store },
       );
@@ -172,7 +187,37 @@ function approvedFrom(answer: ApiAnswer): Approved | string {
     groups: strings(b.groups),
     expiresAt: typeof b.expires_at === 'string' ? b.expires_at : 'at an unknown time',
     privatePatterns: strings(b.private_patterns),
+    refreshToken: typeof b.refresh_token === 'string' ? b.refresh_token : undefined,
+    refreshExpiresAt: typeof b.refresh_expires_at === 'string' ? b.refresh_expires_at : 'at an unknown time',
   };
+}
+
+/** The GOAUTH end of a login: keep the sign-in for `modgate credential`, print the settings. */
+async function goauthLogin(
+  base: URL,
+  approved: Approved,
+  ca: string | undefined,
+  env: Readonly<Record<string, string | undefined>>,
+  io: CommandIo,
+  why: string,
+): Promise<number> {
+  if (approved.refreshToken === undefined) {
+    io.err('modgate login: modgate answered without a sign-in for GOAUTH; try --use netrc\n');
+    return 1;
+  }
+  let file: string;
+  try {
+    file = await keepSignIn(base, { ...approved, refreshToken: approved.refreshToken }, ca, env);
+  } catch (err) {
+    io.err(`modgate login: signed in, but could not keep the sign-in: ${(err as Error).message}\n`);
+    return 1;
+  }
+  io.out(
+    `Signed in as ${approved.user}${approved.groups.length > 0 ? ` (${approved.groups.join(', ')})` : ''} for GOAUTH (${why}); the sign-in lasts until ${approved.refreshExpiresAt}.\n` +
+      `Kept it in ${file} (mode 0600); 'modgate credential' gives go short-lived tokens from it and refreshes them.\n`,
+  );
+  io.out(await goSettings(base, approved, env, ca, undefined));
+  return 0;
 }
 
 /** The go settings to export, as shell lines with a word on each. */
@@ -181,7 +226,7 @@ async function goSettings(
   approved: Approved,
   env: Readonly<Record<string, string | undefined>>,
   ca: string | undefined,
-  file: string,
+  file: string | undefined,
 ): Promise<string> {
   const lines = [
     '',
@@ -197,7 +242,9 @@ async function goSettings(
       lines.push('  export GONOPROXY=none   # GOPRIVATE would send private modules around modgate');
     }
   }
-  if (file !== netrcPath(env, homedir())) {
+  if (file === undefined) {
+    lines.push(`  export GOAUTH=${shellQuote(credentialCommandLine())}`);
+  } else if (file !== netrcPath(env, homedir())) {
     lines.push(`  export NETRC=${shellQuote(file)}`);
   }
   if (

@@ -5,6 +5,7 @@ import { isPatShaped, PAT_PREFIX } from '../../auth/pat/token-format.ts';
 import { NETRC_HOST_PORT_SINCE, netrcMachineFor } from '../../client/go-env.ts';
 import { netrcEntryFor, netrcPath, parseNetrc } from '../../client/netrc.ts';
 import { readNetrcFile, removeNetrcEntries, writeNetrcFile } from '../../client/netrc-write.ts';
+import { forgetSignIn } from './logout-goauth.ts';
 import {
   type ApiAnswer,
   clientTrust,
@@ -39,6 +40,13 @@ export async function logoutCommand(
   });
   const base = commandTarget('logout', LOGOUT_USAGE, positionals, io);
   if (typeof base === 'number') return base;
+  const signedOut = await forgetSignIn(base, env, (login, token, ca) =>
+    revoke(base, login, token, clientTrust(env, values.ca ?? ca)),
+  );
+  if (signedOut !== undefined) {
+    if (signedOut.revoked) io.out(`${signedOut.message}\n`);
+    else io.err(`${signedOut.message}\n`);
+  }
   const file = values.netrc ?? netrcPath(env, homedir());
   const machines = [
     ...new Set([netrcMachineFor(base, NETRC_HOST_PORT_SINCE), netrcMachineFor(base, { major: 1, minor: 0 })]),
@@ -46,13 +54,15 @@ export async function logoutCommand(
   const before = await readNetrcFile(file);
   const lines = parseNetrc(before.text);
   const entry = machines.map((m) => netrcEntryFor(lines, m)).find((e) => e !== undefined);
-  let revoked = true;
-  if (entry === undefined) io.out(`${file} has no entry for ${machines.join(' or ')}: nothing to revoke.\n`);
-  else if (!isPatShaped(entry.password)) {
+  let revoked = signedOut?.revoked ?? true;
+  if (entry === undefined) {
+    if (signedOut === undefined)
+      io.out(`${file} has no entry for ${machines.join(' or ')}: nothing to revoke.\n`);
+  } else if (!isPatShaped(entry.password)) {
     io.out(`The entry for ${entry.machine} holds a password, not a modgate token: nothing to revoke.\n`);
   } else {
-    const outcome = await revoke(base, entry.login, entry.password, await clientTrust(env, values.ca));
-    revoked = outcome.revoked;
+    const outcome = await revoke(base, entry.login, entry.password, clientTrust(env, values.ca));
+    revoked &&= outcome.revoked;
     if (revoked) io.out(`${outcome.message}\n`);
     else io.err(`${outcome.message}\n`);
   }
@@ -69,8 +79,9 @@ async function revoke(
   base: URL,
   login: string,
   token: string,
-  store: Awaited<ReturnType<typeof clientTrust>>,
+  trust: ReturnType<typeof clientTrust>,
 ): Promise<{ revoked: boolean; message: string }> {
+  const store = await trust;
   const basic = Buffer.from(`${login}:${token}`).toString('base64');
   const notRevoked = (why: string) => ({
     revoked: false,

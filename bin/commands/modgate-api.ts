@@ -45,8 +45,9 @@ export function postJson(
   base: URL,
   path: string,
   fields: Readonly<Record<string, string>>,
-  options: { store: TrustStore; authorization?: string },
+  options: { store: TrustStore; authorization?: string; timeoutMs?: number },
 ): Promise<ApiAnswer> {
+  const timeoutMs = options.timeoutMs ?? API_TIMEOUT_MS;
   const body = JSON.stringify(fields);
   return new Promise((resolve, reject) => {
     const req = request(
@@ -54,7 +55,7 @@ export function postJson(
       {
         method: 'POST',
         ca: [...options.store.ca],
-        timeout: API_TIMEOUT_MS,
+        timeout: timeoutMs,
         headers: {
           'content-type': 'application/json',
           'content-length': String(Buffer.byteLength(body)),
@@ -80,7 +81,7 @@ export function postJson(
       },
     );
     req.on('timeout', () =>
-      req.destroy(Object.assign(new Error(`no answer within ${API_TIMEOUT_MS} ms`), { code: 'ETIMEDOUT' })),
+      req.destroy(Object.assign(new Error(`no answer within ${timeoutMs} ms`), { code: 'ETIMEDOUT' })),
     );
     req.on('error', reject);
     req.end(body);

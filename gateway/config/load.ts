@@ -117,6 +117,9 @@ function crossCheck(config: GatewayConfigFile, lineOf: LineOf): YamlProblem[] {
     if (config.personal_tokens === undefined) {
       at(['sso'], 'needs personal_tokens (login ends in a personal token)');
     }
+    if (config.sso.access_token_ttl > config.sso.token_ttl) {
+      at(['sso', 'access_token_ttl'], 'is longer than sso.token_ttl, the sign-in it is refreshed from');
+    }
     if (config.sso.token_ttl > DEFAULT_PAT_MAX_TTL_MS) {
       at(
         ['sso', 'token_ttl'],
@@ -340,6 +343,7 @@ function ssoSettings(
     sessionKey,
     sessionTtlMs: sso.session_ttl,
     tokenTtlMs: sso.token_ttl,
+    accessTokenTtlMs: sso.access_token_ttl,
     allowInsecureHttp: sso.allow_insecure_http,
     redirectUri: `${publicUrl}/login/callback`,
     publicUrl,

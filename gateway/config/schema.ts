@@ -51,6 +51,8 @@ export const DEFAULT_UPSTREAM_MAX_SOCKETS = 64;
 export const DEFAULT_SSO_SESSION_TTL = '8h';
 /** Default lifetime of a personal token minted by the set-up page or `modgate login` (30 days). */
 export const DEFAULT_SSO_TOKEN_TTL = '720h';
+/** Default lifetime of the access tokens `modgate credential` refreshes (GOAUTH). */
+export const DEFAULT_SSO_ACCESS_TOKEN_TTL = '1h';
 /** Default OIDC scopes asked for at login. */
 export const DEFAULT_SSO_SCOPES = ['openid', 'profile'];
 
@@ -442,6 +444,7 @@ export const gatewayConfigSchema = z.strictObject({
       session_ttl: durationMs.prefault(DEFAULT_SSO_SESSION_TTL),
       /** Lifetime of the personal tokens people mint (at most the personal-token maximum, 90 days). */
       token_ttl: durationMs.prefault(DEFAULT_SSO_TOKEN_TTL),
+      access_token_ttl: durationMs.prefault(DEFAULT_SSO_ACCESS_TOKEN_TTL),
       /** Opt-in: an IdP over plain http — tests only. */
       allow_insecure_http: z
         .boolean()

@@ -107,6 +107,8 @@ export interface SsoSettings {
   readonly sessionKey: string;
   readonly sessionTtlMs: number;
   readonly tokenTtlMs: number;
+  /** Lifetime of the access tokens `modgate credential` refreshes from a sign-in. */
+  readonly accessTokenTtlMs: number;
   readonly allowInsecureHttp: boolean;
   /** Where the browser comes back after login: `<listen.public_url>/login/callback`. */
   readonly redirectUri: string;

@@ -1,7 +1,13 @@
 import type { DirectoryUser } from '../../auth/directory.ts';
-import type { IssuedPat, PersonalTokens } from '../../auth/pat/personal-tokens.ts';
+import type { IssuedPat, PatClaims, PatScope, PersonalTokens } from '../../auth/pat/personal-tokens.ts';
 import { type TokenRecord, type TokenRegistry, tokenName } from '../../auth/pat/token-registry.ts';
 import { ModgateError } from '../../core/errors.ts';
+
+/** How refreshed access tokens are made: their lifetime, and who may still have one. */
+export interface Refreshing {
+  readonly accessTtlMs: number;
+  readonly lookup: (user: string) => Promise<DirectoryUser | undefined>;
+}
 
 /** Label of a token minted without one. */
 const DEFAULT_TOKEN_NAME = 'personal token';
@@ -19,11 +25,13 @@ export class SelfService {
   readonly #tokens: PersonalTokens;
   readonly #registry: TokenRegistry;
   readonly #ttlMs: number;
+  readonly #refreshing: Refreshing;
 
-  constructor(tokens: PersonalTokens, registry: TokenRegistry, ttlMs: number) {
+  constructor(tokens: PersonalTokens, registry: TokenRegistry, ttlMs: number, refreshing: Refreshing) {
     this.#tokens = tokens;
     this.#registry = registry;
     this.#ttlMs = ttlMs;
+    this.#refreshing = refreshing;
   }
 
   /** Lifetime of the tokens this mints (ms). */
@@ -32,8 +40,13 @@ export class SelfService {
   }
 
   /** Mints a token for `owner` and records it (without the token) in their list. */
-  async mint(owner: DirectoryUser, name: string | undefined, via: TokenRecord['via']): Promise<IssuedPat> {
-    const issued = await this.#tokens.issue(owner.user, this.#ttlMs);
+  async mint(
+    owner: DirectoryUser,
+    name: string | undefined,
+    via: TokenRecord['via'],
+    scopes: readonly PatScope[] = ['goproxy:read'],
+  ): Promise<IssuedPat> {
+    const issued = await this.#tokens.issue(owner.user, this.#ttlMs, scopes);
     await this.#registry.add({
       jti: issued.jti,
       owner: issued.owner,
@@ -44,6 +57,49 @@ export class SelfService {
       via,
     });
     return issued;
+  }
+
+  /**
+   * A sign-in for `modgate credential`: a refresh token (listed, revocable,
+   * living as long as any personal token) and a first short-lived access token from it.
+   */
+  async mintRefreshable(
+    owner: DirectoryUser,
+    name: string | undefined,
+    via: TokenRecord['via'],
+  ): Promise<{ refresh: IssuedPat; access: IssuedPat }> {
+    const refresh = await this.mint(owner, name, via, ['token:refresh']);
+    return { refresh, access: await this.#access(refresh) };
+  }
+
+  /**
+   * A new short-lived access token from a refresh token: the refresh token
+   * must verify (not revoked, not expired) and its owner be an enabled
+   * directory user now. The access token dies with its refresh token.
+   */
+  async refresh(refreshToken: string): Promise<IssuedPat> {
+    const claims = await this.#tokens.verify(refreshToken);
+    if (!claims.scopes.includes('token:refresh')) {
+      throw new ModgateError(
+        'auth.invalid_credentials',
+        'this token cannot refresh; sign in with modgate login',
+      );
+    }
+    if ((await this.#refreshing.lookup(claims.owner)) === undefined) {
+      throw new ModgateError(
+        'auth.invalid_credentials',
+        'the token owner is unknown or disabled in the directory',
+      );
+    }
+    return this.#access(claims);
+  }
+
+  async #access(refresh: Pick<PatClaims, 'owner' | 'jti' | 'expiresAtMs'>): Promise<IssuedPat> {
+    const left = refresh.expiresAtMs - Date.now();
+    const ttl = Math.min(this.#refreshing.accessTtlMs, left);
+    if (ttl < 1_000)
+      throw new ModgateError('auth.invalid_credentials', 'the sign-in has expired; run modgate login');
+    return this.#tokens.issue(refresh.owner, ttl, ['goproxy:read'], refresh.jti);
   }
 
   list(owner: string): Promise<TokenRecord[]> {

@@ -13,6 +13,8 @@ import { type StateStore, stateKey } from '../state/store.ts';
 
 /** Message when a personal token's owner is unknown or disabled in the directory now. */
 const PAT_OWNER_REJECTED = 'the token owner is unknown or disabled in the directory';
+/** A refresh token (scope token:refresh) presented to fetch modules. */
+const PAT_REFRESH_ONLY = 'this token only refreshes; give go the short-lived token modgate credential prints';
 
 /**
  * The token methods gateway.yaml enables: IdP JWTs (`jwt.issuers`), opaque
@@ -72,6 +74,9 @@ export function tokenVerifiers(
     personalTokens = pats;
     pat = async (token) => {
       const claims = await pats.verify(token);
+      if (!claims.scopes.includes('goproxy:read')) {
+        throw new ModgateError('auth.invalid_credentials', PAT_REFRESH_ONLY);
+      }
       const owner = await lookup(claims.owner);
       if (!owner) throw new ModgateError('auth.invalid_credentials', PAT_OWNER_REJECTED);
       return { user: owner.user, groups: owner.groups };

@@ -26,6 +26,8 @@ export interface SsoStackOptions {
   readonly sessionKey: string;
   /** Extra `auth:` keys of gateway.yaml, e.g. a short `cache_ttl`. */
   readonly auth?: Record<string, unknown>;
+  /** Extra `sso:` keys, e.g. a short `access_token_ttl`. */
+  readonly sso?: Record<string, unknown>;
 }
 
 export async function startSsoStack(options: SsoStackOptions): Promise<SsoStack> {
@@ -51,6 +53,7 @@ export async function startSsoStack(options: SsoStackOptions): Promise<SsoStack>
         client_secret: await secretFile(dir, 'sso-client-secret', CLIENTS.login.secret),
         session_key: await secretFile(dir, 'sso-session-key', options.sessionKey),
         allow_insecure_http: true,
+        ...options.sso,
       },
     }),
   }).catch(async (err: unknown) => {

@@ -22,6 +22,7 @@ import { readFields, requirePost } from './api-request.ts';
 import { writeApiError } from './api-response.ts';
 import type { PageHandler, SsoDeps } from './deps.ts';
 import { DeviceGrant, MAX_DEVICE_CODE_CHARS } from './device-grant.ts';
+import { refreshAccess } from './refresh-access.ts';
 import { revokeSelf } from './revoke-self.ts';
 
 /** The paths of the login and token API. */
@@ -29,6 +30,7 @@ export const DEVICE_PATHS = {
   start: '/_modgate/login/device',
   token: '/_modgate/login/device/token',
   revokeSelf: '/_modgate/tokens/revoke-self',
+  refresh: '/_modgate/tokens/refresh',
 } as const;
 
 /** Label of a token minted by `modgate login` without `--name`. */
@@ -59,6 +61,10 @@ export function deviceRoutes(deps: SsoDeps): PageHandler {
     [DEVICE_PATHS.revokeSelf]: {
       action: 'modgate.token.revoke_self',
       run: (ctx, req, res) => revokeSelf(ctx, req, res, deps),
+    },
+    [DEVICE_PATHS.refresh]: {
+      action: 'modgate.token.refresh',
+      run: (ctx, req, res) => refreshAccess(ctx, req, res, deps),
     },
   };
   return async (ctx, req, res) => {
@@ -108,20 +114,28 @@ async function deviceToken(
   }
   const user = await deps.sso.userFor(polled.claims);
   ctx.identity = { user: user.user, groups: user.groups, method: 'sso' };
-  const issued = await deps.selfService.mint(
-    user,
-    tokenName(fields.name, DEFAULT_DEVICE_TOKEN_NAME),
-    'device',
-  );
+  const name = tokenName(fields.name, DEFAULT_DEVICE_TOKEN_NAME);
+  // goauth=1 (`modgate login` for GOAUTH): a refresh token for `modgate credential` and a first access token.
+  const signIn =
+    fields.goauth === '1' ? await deps.selfService.mintRefreshable(user, name, 'device') : undefined;
+  const issued = signIn?.access ?? (await deps.selfService.mint(user, name, 'device'));
   deps.log.info(
-    { event: 'sso.device.login', user: user.user, jti: issued.jti, trace: ctx.id },
-    'personal token issued through device login',
+    { event: 'sso.device.login', user: user.user, jti: signIn?.refresh.jti ?? issued.jti, trace: ctx.id },
+    signIn
+      ? 'sign-in for modgate credential issued through device login'
+      : 'personal token issued through device login',
   );
   ctx.bytesSent += writeJson(res, {
     token: issued.token,
     user: user.user,
     groups: user.groups,
     expires_at: new Date(issued.expiresAtMs).toISOString(),
+    ...(signIn
+      ? {
+          refresh_token: signIn.refresh.token,
+          refresh_expires_at: new Date(signIn.refresh.expiresAtMs).toISOString(),
+        }
+      : {}),
     private_patterns: privatePatterns(deps),
   });
 }

@@ -12,7 +12,7 @@ import { messagePage } from './pages/message.ts';
 import { type RouteView, setupPage } from './pages/setup.ts';
 import { tokensPage } from './pages/tokens.ts';
 import type { Sessions, WebSession } from './session.ts';
-import { caLine, envLines, netrcLines } from './setup-lines.ts';
+import { caLine, envLines, goauthLines, netrcLines } from './setup-lines.ts';
 
 /** A request from a signed-in, currently enabled directory user. */
 interface SignedIn {
@@ -153,7 +153,13 @@ export class AccountPages {
   }
 
   #setupView(who: SignedIn) {
-    return { user: who.user.user, groups: who.user.groups, routes: this.#routes(), csrf: who.csrf };
+    return {
+      user: who.user.user,
+      groups: who.user.groups,
+      routes: this.#routes(),
+      csrf: who.csrf,
+      goauth: goauthLines(this.#deps.sso.settings.publicUrl),
+    };
   }
 
   /** The routes of the policy in force now. */

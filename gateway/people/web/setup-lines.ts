@@ -42,6 +42,22 @@ export function netrcLines(input: SetupInput): SetupLine[] {
   return lines;
 }
 
+/** go 1.24 and newer: no token to copy; `modgate login` keeps a sign-in and GOAUTH asks `modgate credential` for tokens. */
+export function goauthLines(publicUrl: string): SetupLine[] {
+  return [
+    {
+      id: 'goauth-login',
+      text: `modgate login ${publicUrl}`,
+      note: 'signs you in here through your identity provider and keeps the sign-in (mode 0600) for the next line',
+    },
+    {
+      id: 'goauth',
+      text: "go env -w GOAUTH='modgate credential'",
+      note: 'go 1.24 and newer ask modgate credential for a short-lived token and get a fresh one when it expires',
+    },
+  ];
+}
+
 /** The environment: GOPROXY, and for private module paths GOPRIVATE, GONOPROXY and GONOSUMDB. */
 export function envLines(input: SetupInput): SetupLine[] {
   const lines: SetupLine[] = [

@@ -24,6 +24,8 @@ export interface SetupView {
   readonly groups: readonly string[];
   readonly routes: readonly RouteView[];
   readonly csrf: string;
+  /** go 1.24 and newer: the GOAUTH set-up, which needs no token from this page. */
+  readonly goauth: readonly SetupLine[];
   readonly minted?: MintedView | undefined;
 }
 
@@ -40,6 +42,7 @@ export function setupPage(frame: Frame, view: SetupView): SafeHtml {
 </dl>
 </section>
 ${routesSection(view.routes)}
+${goauthSection(view.goauth)}
 ${view.minted ? mintedSection(view.minted) : mintForm(view.csrf)}`,
   );
 }
@@ -66,10 +69,19 @@ ${routes.map(
 </section>`;
 }
 
+function goauthSection(lines: readonly SetupLine[]): SafeHtml {
+  return html`<section aria-labelledby="goauth-setup">
+<h2 id="goauth-setup">go 1.24 and newer: GOAUTH</h2>
+<p>No token to copy and no password in a file: sign in once from a terminal, and go asks
+<code>modgate credential</code> for a short-lived token whenever it needs one.</p>
+${lines.map(copyLine)}
+</section>`;
+}
+
 function mintForm(csrf: string): SafeHtml {
   return html`<section aria-labelledby="token">
-<h2 id="token">Get a token</h2>
-<p>The go command signs in to modgate with a personal token in <code>~/.netrc</code>.
+<h2 id="token">go 1.23 and older: a token in ~/.netrc</h2>
+<p>Older go (and tools that read only <code>~/.netrc</code>) sign in to modgate with a personal token in <code>~/.netrc</code>.
 Create one to see the lines to copy; the token is shown only once.</p>
 <form method="post" action="${PAGE_PATHS.mint}">
 ${csrfField(csrf)}
