@@ -250,7 +250,8 @@ export const DESCRIPTIONS: Readonly<Record<string, string>> = {
   'sso.strip_suffix': 'Removed from the claim value first (e.g. `@corp.example`).',
   'sso.session_key': 'Seals session cookies (AES-GCM); at least 32 characters, the same in every process.',
   'sso.session_ttl': 'Lifetime of a browser session.',
-  'sso.token_ttl': 'Lifetime of the personal tokens people mint (at most 90 days), and of a `modgate credential` sign-in.',
+  'sso.token_ttl':
+    'Lifetime of the personal tokens people mint (at most 90 days), and of a `modgate credential` sign-in.',
   'sso.access_token_ttl':
     'Lifetime of the access tokens `modgate credential` (GOAUTH) refreshes from a sign-in; at most `sso.token_ttl`.',
   'sso.allow_insecure_http':
