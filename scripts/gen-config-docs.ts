@@ -34,6 +34,8 @@ export const DESCRIPTIONS: Readonly<Record<string, string>> = {
     'The URL developers put in `GOPROXY`; used in hints and the start banner, and check-config warns when the certificate does not name its host.',
   'listen.trusted_proxies':
     "CIDRs of load balancers whose `X-Forwarded-For` is believed for `source.ip`, lockouts and audit; empty: the socket's peer is the client.",
+  'listen.headers_timeout':
+    'How long a client may take from connecting to the end of its request headers (the TLS handshake, then the headers, each get this long); a slow or silent connection is then closed with 408 (slowloris). Checked every second.',
   tls: 'The server certificate. Either `cert` + `key`, or `behind_tls_terminator: true`. The go command sends credentials only over https.',
   'tls.cert': 'PEM certificate chain (leaf first).',
   'tls.key': 'PEM private key of the certificate.',
