@@ -60,6 +60,8 @@ export interface Slapd {
   modify(ldif: string): Promise<void>;
   /** Stops slapd (data kept); `restart` starts it again on the same port. */
   stop(): Promise<void>;
+  /** Like `stop`, with SIGKILL: connections reset, nothing closed politely. */
+  kill(): Promise<void>;
   restart(): Promise<void>;
   /** Stops slapd and deletes its directory. */
   dispose(): Promise<void>;
@@ -177,12 +179,12 @@ export async function startSlapd(options: { tls?: boolean } = {}): Promise<Slapd
     }
   }
 
-  async function stop(): Promise<void> {
+  async function stop(signal: 'SIGTERM' | 'SIGKILL' = 'SIGTERM'): Promise<void> {
     const proc = child;
     child = undefined;
     if (proc === undefined || proc.exitCode !== null || proc.signalCode !== null) return;
     const exited = new Promise((resolve) => proc.once('exit', resolve));
-    proc.kill('SIGTERM');
+    proc.kill(signal);
     const timer = setTimeout(() => proc.kill('SIGKILL'), STOP_TIMEOUT_MS);
     await exited;
     clearTimeout(timer);
@@ -221,7 +223,8 @@ export async function startSlapd(options: { tls?: boolean } = {}): Promise<Slapd
       await writeFile(file, ldif);
       await ldapTool('ldapmodify', url, file);
     },
-    stop,
+    stop: () => stop(),
+    kill: () => stop('SIGKILL'),
     async restart() {
       await stop();
       await start();
