@@ -173,7 +173,7 @@ export const DESCRIPTIONS: Readonly<Record<string, string>> = {
   'state.tls.insecure_skip_verify':
     'Opt-in: accept any certificate (testing only); warned about at start and by check-config.',
   'state.command_timeout':
-    'Bound on one Redis call (at most 5s); on trouble modgate answers from process-local state instead of failing requests.',
+    'Bound on one Redis call (at most 5s); on trouble modgate answers from process-local state instead of failing requests, except that revocation checks fail closed (personal tokens get 503; see deployment.md).',
   'state.connect_timeout': 'Bound on connecting to Redis, TLS and AUTH included.',
   abuse: 'Abuse protection: failed-login lockout, per-identity rate limit, concurrent upstream requests.',
   'abuse.key':
