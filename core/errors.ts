@@ -12,6 +12,9 @@ export type ErrorCode =
   | 'request.method_not_allowed'
   | 'request.query_refused' // a GOPROXY request with a query string (go never sends one)
   | 'request.sumdb_not_served' // a checksum database that is not configured
+  | 'request.headers_timeout' // the request headers did not arrive in time (slowloris)
+  | 'request.headers_too_large' // the request headers exceed Node's limit
+  | 'request.malformed' // not parseable as HTTP/1.1
   // authentication
   | 'auth.missing'
   | 'auth.malformed'

@@ -20,6 +20,7 @@ import { SelfService } from './people/self-service.ts';
 import { SsoClient } from './people/sso/oidc.ts';
 import { ssoRoutes } from './people/sso/routes.ts';
 import { storeTokenRegistry } from './people/token-registry-store.ts';
+import { answerClientError } from './pipeline/client-errors.ts';
 import { TrustedProxies } from './pipeline/client-ip.ts';
 import { createHandler } from './pipeline/handler.ts';
 import { PolicyStore } from './pipeline/policy-store.ts';
@@ -35,8 +36,8 @@ import { buildUpstreams, checkRouteReferences } from './upstreams/build.ts';
 const READINESS_COMPONENTS = /^(ldap|upstream|redis|idp)\b/;
 /** How long an idle client connection stays open (ms); longer than typical load-balancer idle timeouts. */
 const KEEP_ALIVE_TIMEOUT_MS = 65_000;
-/** How long a client may take to send its request headers (ms). */
-const HEADERS_TIMEOUT_MS = 20_000;
+/** How often Node looks for connections past their headers timeout (ms): the slack on listen.headers_timeout. */
+const CONNECTIONS_CHECK_INTERVAL_MS = 1_000;
 
 export interface RunningGateway {
   /** The base URL, e.g. https://127.0.0.1:8443 */
@@ -155,12 +156,27 @@ export async function startGateway(
     paths: new ParsedPaths(),
     checksumDatabases: new Set(settings.checksumDatabases),
   });
+  const { headersTimeoutMs } = settings.listen;
+  const serverOptions = {
+    headersTimeout: headersTimeoutMs,
+    connectionsCheckingInterval: CONNECTIONS_CHECK_INTERVAL_MS,
+  };
   const server: Server =
     'cert' in settings.tls
-      ? createHttpsServer({ cert: settings.tls.cert, key: settings.tls.key }, handler)
-      : createHttpServer(handler);
+      ? createHttpsServer(
+          {
+            ...serverOptions,
+            cert: settings.tls.cert,
+            key: settings.tls.key,
+            handshakeTimeout: headersTimeoutMs,
+          },
+          handler,
+        )
+      : createHttpServer(serverOptions, handler);
   server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
-  server.headersTimeout = HEADERS_TIMEOUT_MS;
+  server.on('clientError', (err: NodeJS.ErrnoException, socket) =>
+    answerClientError(err, socket, headersTimeoutMs, log),
+  );
   // With `workers: N`, the first worker speaks for all.
   if (!cluster.isWorker || cluster.worker?.id === 1) {
     for (const line of settings.unsafeSettings) log.warn({ event: 'config.unsafe' }, line);

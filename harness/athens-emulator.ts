@@ -63,6 +63,8 @@ export interface AthensOptions extends AthensSettings {
   root: string;
   /** Serve the protocol under this path (e.g. `/athens`) instead of the root. */
   prefix?: string;
+  /** Listen on this port; default: one the kernel picks. */
+  port?: number;
 }
 
 /** One request as the emulator received it. */
@@ -100,7 +102,7 @@ export interface AthensEmulator {
   restart(): Promise<void>;
 }
 
-/** Starts an emulator on 127.0.0.1 on a port the kernel picks. */
+/** Starts an emulator on 127.0.0.1, on `options.port` or a port the kernel picks. */
 export async function startAthensEmulator(options: AthensOptions): Promise<AthensEmulator> {
   const settings: AthensSettings = {
     sumdbs: ['sum.golang.org'],
@@ -199,7 +201,7 @@ export async function startAthensEmulator(options: AthensOptions): Promise<Athen
         resolve();
       });
     });
-  await listen(0);
+  await listen(options.port ?? 0);
   const address = server.address();
   const port = typeof address === 'object' && address !== null ? address.port : 0;
   const origin = `http://127.0.0.1:${port}`;

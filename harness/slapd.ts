@@ -54,6 +54,8 @@ export interface Slapd {
   modify(ldif: string): Promise<void>;
   /** Stops slapd (data kept); `restart` starts it again on the same port. */
   stop(): Promise<void>;
+  /** Like `stop`, with SIGKILL: connections reset, nothing closed politely. */
+  kill(): Promise<void>;
   restart(): Promise<void>;
   /** Stops slapd and deletes its directory. */
   dispose(): Promise<void>;
@@ -137,10 +139,10 @@ export async function startSlapd(options: { tls?: boolean } = {}): Promise<Slapd
     runs.push(child.log);
   }
 
-  async function stop(): Promise<void> {
+  async function stop(signal: 'SIGTERM' | 'SIGKILL' = 'SIGTERM'): Promise<void> {
     const daemon = child;
     child = undefined;
-    await daemon?.end('SIGTERM');
+    await daemon?.end(signal);
   }
 
   /** Waits until no log arrived for LOG_SETTLE_MS (bounded), then parses it. */
@@ -176,7 +178,8 @@ export async function startSlapd(options: { tls?: boolean } = {}): Promise<Slapd
       await writeFile(file, ldif);
       await ldapTool('ldapmodify', url, file);
     },
-    stop,
+    stop: () => stop(),
+    kill: () => stop('SIGKILL'),
     async restart() {
       await stop();
       await start();

@@ -36,6 +36,8 @@ export const DESCRIPTIONS: Readonly<Record<string, string>> = {
     'The URL developers put in `GOPROXY`; used in hints and the start banner, and check-config warns when the certificate does not name its host.',
   'listen.trusted_proxies':
     "CIDRs of load balancers whose `X-Forwarded-For` is believed for `source.ip`, lockouts and audit; empty: the socket's peer is the client.",
+  'listen.headers_timeout':
+    'How long a client may take from connecting to the end of its request headers (the TLS handshake, then the headers, each get this long); a slow or silent connection is then closed with 408 (slowloris). Checked every second.',
   tls: 'The server certificate. Either `cert` + `key`, or `behind_tls_terminator: true`. The go command sends credentials only over https.',
   'tls.cert': 'PEM certificate chain (leaf first).',
   'tls.key': 'PEM private key of the certificate.',
@@ -173,7 +175,7 @@ export const DESCRIPTIONS: Readonly<Record<string, string>> = {
   'state.tls.insecure_skip_verify':
     'Opt-in: accept any certificate (testing only); warned about at start and by check-config.',
   'state.command_timeout':
-    'Bound on one Redis call (at most 5s); on trouble modgate answers from process-local state instead of failing requests.',
+    'Bound on one Redis call (at most 5s); on trouble modgate answers from process-local state instead of failing requests, except that revocation checks fail closed (personal tokens get 503; see deployment.md).',
   'state.connect_timeout': 'Bound on connecting to Redis, TLS and AUTH included.',
   abuse:
     'Abuse protection: failed-login lockout per user name, a throttle on addresses that fail for many user names, per-identity rate limit, concurrent upstream requests. All on by default, with the values below; a source address is never refused as such: a credential that verifies, or is in the verified cache, passes whoever shares its address.',

@@ -48,7 +48,13 @@ describe('gateway.yaml', () => {
   it('a valid file resolves secrets, relative paths and durations, and is frozen', () => {
     process.env.MODGATE_TEST_ATHENS_PW = 'pw-from-env';
     const s = settingsFromYaml(join(dir, 'gateway.yaml'), valid);
-    expect(s.listen).toEqual({ host: '127.0.0.1', port: 9443, publicUrl: undefined, trustedProxies: [] });
+    expect(s.listen).toEqual({
+      host: '127.0.0.1',
+      port: 9443,
+      publicUrl: undefined,
+      trustedProxies: [],
+      headersTimeoutMs: 20_000,
+    });
     expect(s.tls).toEqual({ cert: 'CERT', key: 'KEY' });
     expect(s.directory).toEqual({ kind: 'file', path: join(dir, 'users.yaml') });
     const up = s.upstreams.athens;

@@ -199,6 +199,7 @@ function resolveSettings(
       port: config.listen.port,
       publicUrl: config.listen.public_url,
       trustedProxies: config.listen.trusted_proxies,
+      headersTimeoutMs: config.listen.headers_timeout,
     },
     abuse: {
       key: config.abuse.key === undefined ? undefined : secret(config.abuse.key, ['abuse', 'key']),

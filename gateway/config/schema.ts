@@ -30,6 +30,8 @@ export const DEFAULT_CHECKSUM_DATABASES = ['sum.golang.org'];
 
 /** Default listen port for the HTTPS server. */
 export const DEFAULT_PORT = 8443;
+/** Default time a client gets from connecting until its request headers are complete (TLS handshake included). */
+export const DEFAULT_HEADERS_TIMEOUT = '20s';
 /** Default lifetime of a verified credential in the auth cache. */
 export const DEFAULT_AUTH_CACHE_TTL = '5m';
 /** Default time a rejected credential is rejected without a directory call. */
@@ -269,6 +271,11 @@ export const gatewayConfigSchema = z.strictObject({
       public_url: z.url({ protocol: /^https?$/ }).optional(),
       /** Load balancers whose X-Forwarded-For is believed (CIDRs); empty: the socket peer is the client. */
       trusted_proxies: z.array(z.string().min(1)).default([]),
+      /** Slow or silent clients (slowloris) are cut after this; 1s to 5m (Node's whole-request timeout). */
+      headers_timeout: durationMs
+        .refine((ms) => ms >= 1000, 'must be at least 1s')
+        .refine((ms) => ms <= 300_000, 'must be at most 5m')
+        .prefault(DEFAULT_HEADERS_TIMEOUT),
     })
     .prefault({}),
   tls: tlsSchema,

@@ -13,6 +13,8 @@ export interface GatewaySettings {
     readonly port: number;
     readonly publicUrl: string | undefined;
     readonly trustedProxies: readonly string[];
+    /** From connecting until the request headers are complete (ms). */
+    readonly headersTimeoutMs: number;
   };
   readonly abuse: {
     readonly key: string | undefined;

@@ -180,6 +180,7 @@ export class Metrics {
     return {
       kind: store.kind,
       get: timed('get', (k) => store.get(k)),
+      read: timed('get', (k) => store.read(k)),
       set: timed('set', (k, v, ttl) => store.set(k, v, ttl)),
       delete: timed('delete', (k) => store.delete(k)),
       incrementWindow: timed('increment_window', (k, w) => store.incrementWindow(k, w)),

@@ -8,6 +8,12 @@ import { type Check, type CheckResult, runChecks } from '../../core/check.ts';
  * every 2 s.
  */
 export const READINESS_INTERVAL_MS = 2_000;
+/**
+ * How often the checks run while one fails (ms), so a dependency that comes
+ * back turns /readyz 200 within about half a second, whenever it returns;
+ * each round is one connection attempt per failing dependency.
+ */
+export const READINESS_FAILING_INTERVAL_MS = 500;
 
 /** What /readyz answers. */
 export interface ReadinessReport {
@@ -31,6 +37,7 @@ export class Readiness {
   #checkedAt: Date | undefined;
   #draining = false;
   #timer: NodeJS.Timeout | undefined;
+  #stopped = false;
   #running: Promise<void> | undefined;
 
   constructor(checks: readonly Check[], onChange: (ready: boolean) => void = () => {}) {
@@ -38,11 +45,22 @@ export class Readiness {
     this.#onChange = onChange;
   }
 
-  /** Runs the checks once now, then every `intervalMs`. */
-  async start(intervalMs = READINESS_INTERVAL_MS): Promise<void> {
+  /** Runs the checks once now, then every `intervalMs`, or every `failingIntervalMs` while one fails. */
+  async start(
+    intervalMs = READINESS_INTERVAL_MS,
+    failingIntervalMs = READINESS_FAILING_INTERVAL_MS,
+  ): Promise<void> {
     await this.refresh();
-    this.#timer = setInterval(() => void this.refresh(), intervalMs);
-    this.#timer.unref();
+    const next = (): void => {
+      if (this.#stopped) return;
+      const failing = this.#results.some((r) => !r.ok);
+      this.#timer = setTimeout(
+        () => void this.refresh().finally(next),
+        failing ? failingIntervalMs : intervalMs,
+      );
+      this.#timer.unref();
+    };
+    next();
   }
 
   refresh(): Promise<void> {
@@ -79,6 +97,7 @@ export class Readiness {
   }
 
   stop(): void {
-    clearInterval(this.#timer);
+    this.#stopped = true;
+    clearTimeout(this.#timer);
   }
 }

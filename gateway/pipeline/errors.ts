@@ -14,6 +14,9 @@ export const STATUS_BY_CODE: Readonly<Record<ErrorCode, number>> = {
   'request.query_refused': 400,
   // 404, like a proxy without sumdb support: go then asks the checksum database directly.
   'request.sumdb_not_served': 404,
+  'request.headers_timeout': 408,
+  'request.headers_too_large': 431,
+  'request.malformed': 400,
   'auth.missing': 401,
   'auth.malformed': 401,
   'auth.invalid_credentials': 401,

@@ -89,8 +89,23 @@ export class Revocations implements RevocationCheck {
     this.#until = list;
   }
 
+  /**
+   * The stored list. While Redis cannot be asked, the local copy may lack
+   * revocations another process made (and that reached this one by
+   * message), so it is merged into what this process knows, never
+   * replacing it: revocations fail closed.
+   */
   async #read(): Promise<Map<string, number>> {
-    const text = await this.#store.get(LIST_KEY);
+    const { value, shared } = await this.#store.read(LIST_KEY);
+    const out = this.#parse(value);
+    if (!shared) {
+      for (const [user, until] of this.#until)
+        if (until > this.#now() && until > (out.get(user) ?? 0)) out.set(user, until);
+    }
+    return out;
+  }
+
+  #parse(text: string | undefined): Map<string, number> {
     const now = this.#now();
     const out = new Map<string, number>();
     if (text === undefined) return out;

@@ -85,10 +85,21 @@ export function tokenVerifiers(
   return { verifiers: { jwt, pat, opaque }, personalTokens };
 }
 
-/** Revoked personal-token ids in the shared store, each kept until the token would have expired. */
+/**
+ * Revoked personal-token ids in the shared store, each kept until the token
+ * would have expired. Fails closed: while Redis cannot be asked, a
+ * revocation this process knows of still refuses, and "not revoked" cannot
+ * be told, so the check rejects (PersonalTokens answers 503).
+ */
 function storeRevokedTokens(store: StateStore): RevokedTokens {
   return {
-    isRevoked: async (jti) => (await store.get(stateKey('pat-revoked', jti))) !== undefined,
+    async isRevoked(jti) {
+      const { value, shared } = await store.read(stateKey('pat-revoked', jti));
+      if (value !== undefined) return true;
+      if (!shared)
+        throw new ModgateError('state.unavailable', 'the shared revocation list could not be asked');
+      return false;
+    },
     revoke: (jti, untilMs) => store.set(stateKey('pat-revoked', jti), '1', Math.max(1, untilMs - Date.now())),
   };
 }

@@ -7,6 +7,7 @@ import {
   type StateChannel,
   type StateHealth,
   type StateKey,
+  type StateRead,
   type StateStore,
   type Subscription,
   type WindowCount,
@@ -69,6 +70,11 @@ export class MemoryStore implements StateStore {
   async get(key: StateKey): Promise<string | undefined> {
     const entry = this.#live(key);
     return entry?.kind === 'value' ? entry.value : undefined;
+  }
+
+  /** In-process state is the whole truth for its one process. */
+  async read(key: StateKey): Promise<StateRead> {
+    return { value: await this.get(key), shared: true };
   }
 
   async set(key: StateKey, value: string, ttlMs: number): Promise<void> {

@@ -25,6 +25,7 @@ import {
   type StateHealth,
   type StateKey,
   type StateOperation,
+  type StateRead,
   type StateStore,
   type SubscribeOptions,
   type Subscription,
@@ -101,21 +102,25 @@ export class RedisStore implements StateStore {
   }
 
   async get(key: StateKey): Promise<string | undefined> {
+    return (await this.read(key)).value;
+  }
+
+  async read(key: StateKey): Promise<StateRead> {
     // A local write Redis has not seen yet is newer than what Redis holds.
-    if (this.#pending.overrides(key)) return this.#local.get(key);
-    return this.#call(
+    if (this.#pending.overrides(key)) return { value: await this.#local.get(key), shared: false };
+    return this.#call<StateRead>(
       'get',
       async (c) => {
         const reply = (await runScript(c, GET_WITH_TTL, key)) as [string, number] | null;
         if (reply === null) {
           await this.#local.delete(key);
-          return undefined;
+          return { value: undefined, shared: true };
         }
         const [value, ttl] = reply;
         if (ttl > 0) await this.#local.set(key, value, ttl);
-        return value;
+        return { value, shared: true };
       },
-      () => this.#local.get(key),
+      async () => ({ value: await this.#local.get(key), shared: false }),
     );
   }
 

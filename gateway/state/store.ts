@@ -31,6 +31,14 @@ export interface StateStore {
    */
   get(key: StateKey): Promise<string | undefined>;
 
+  /**
+   * Like `get`, and says whether the answer is the shared store's: false
+   * when Redis could not be asked and this process answered from what it
+   * has seen. Revocation checks use it to fail closed: a local "absent"
+   * proves nothing about what another process wrote.
+   */
+  read(key: StateKey): Promise<StateRead>;
+
   /** Stores `value` under `key` for `ttlMs` milliseconds, replacing value and TTL. Same uses as `get`. */
   set(key: StateKey, value: string, ttlMs: number): Promise<void>;
 
@@ -85,6 +93,12 @@ export interface StateStore {
 }
 
 export type StateStoreKind = 'memory' | 'redis';
+
+/** What {@link StateStore.read} found, and whether every process would have found it too. */
+export interface StateRead {
+  readonly value: string | undefined;
+  readonly shared: boolean;
+}
 
 /** A fixed-window count; see `StateStore.incrementWindow`. */
 export interface WindowCount {

@@ -32,6 +32,8 @@ export interface RedisDeploymentOptions {
   policy?: string;
   /** `auth.cache_ttl` as a Go duration; default 5m. */
   cacheTtl?: string;
+  /** Extra redis-server arguments, e.g. persistence: `['--appendonly', 'yes']`. */
+  redisArgs?: string[];
 }
 
 export interface RedisDeployment {
@@ -60,7 +62,7 @@ export async function startRedisDeployment(options: RedisDeploymentOptions = {})
   const [slapd, athens, redis] = await Promise.all([
     startSlapd(),
     startAthensEmulator({ root: fixtures.root }),
-    startRedis({ password: DEPLOYMENT_SECRETS.redisPassword }),
+    startRedis({ password: DEPLOYMENT_SECRETS.redisPassword, args: options.redisArgs ?? [] }),
   ]);
   const policyPath = join(dir, 'policy.yaml');
   await writeFile(policyPath, options.policy ?? 'default: allow\nrules: []\n');
