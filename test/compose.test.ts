@@ -525,11 +525,11 @@ describe('the demo directory with the LDAP settings of the mounted gateway.yaml'
     const d = directory();
     try {
       expect(await d.verifyPassword('alice', 'alice-demo-only')).toEqual({
-        name: 'alice',
+        user: 'alice',
         groups: ['developers', 'team-a'],
       });
       expect(await d.verifyPassword('bob', 'bob-demo-only')).toEqual({
-        name: 'bob',
+        user: 'bob',
         groups: ['developers', 'team-b'],
       });
       await expect(d.verifyPassword('carol', 'carol-demo-only')).rejects.toMatchObject({
