@@ -6,26 +6,52 @@
 // bench/stream). The flag only works at launch: keep it in package.json
 // "start" and the Dockerfile too (test/launch-flags.test.ts).
 import { isModgateError } from '../core/errors.ts';
-import { CHECK_CONFIG_USAGE, checkConfigCommand } from './commands/check-config.ts';
-import { CREDENTIAL_USAGE, credentialCommand } from './commands/credential.ts';
-import { DOCTOR_USAGE, doctorCommand } from './commands/doctor.ts';
-import { HASH_PASSWORD_USAGE, hashPasswordCommand } from './commands/hash-password.ts';
-import { LOGIN_USAGE, loginCommand } from './commands/login.ts';
-import { LOGOUT_USAGE, logoutCommand } from './commands/logout.ts';
-import { POLICY_USAGE, policyCommand } from './commands/policy.ts';
-import { REVOKE_USAGE, revokeCommand } from './commands/revoke.ts';
-import { SERVE_USAGE, serve } from './commands/serve.ts';
 
-const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; usage: string }> = {
-  serve: { run: serve, usage: SERVE_USAGE },
-  'hash-password': { run: hashPasswordCommand, usage: HASH_PASSWORD_USAGE },
-  policy: { run: (argv) => policyCommand(argv), usage: POLICY_USAGE },
-  'check-config': { run: (argv) => checkConfigCommand(argv), usage: CHECK_CONFIG_USAGE },
-  doctor: { run: (argv) => doctorCommand(argv), usage: DOCTOR_USAGE },
-  revoke: { run: revokeCommand, usage: REVOKE_USAGE },
-  login: { run: (argv) => loginCommand(argv), usage: LOGIN_USAGE },
-  logout: { run: (argv) => logoutCommand(argv), usage: LOGOUT_USAGE },
-  credential: { run: (argv) => credentialCommand(argv), usage: CREDENTIAL_USAGE },
+/** A command: what runs it, and its usage text. */
+interface Command {
+  run: (argv: string[]) => Promise<number>;
+  usage: string;
+}
+
+// Loaded on demand: `modgate credential` runs under the go command (GOAUTH) on every go
+// command and after every 4xx, and must not pay for loading the server's modules.
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  serve: async () => {
+    const m = await import('./commands/serve.ts');
+    return { run: m.serve, usage: m.SERVE_USAGE };
+  },
+  'hash-password': async () => {
+    const m = await import('./commands/hash-password.ts');
+    return { run: m.hashPasswordCommand, usage: m.HASH_PASSWORD_USAGE };
+  },
+  policy: async () => {
+    const m = await import('./commands/policy.ts');
+    return { run: (argv) => m.policyCommand(argv), usage: m.POLICY_USAGE };
+  },
+  'check-config': async () => {
+    const m = await import('./commands/check-config.ts');
+    return { run: (argv) => m.checkConfigCommand(argv), usage: m.CHECK_CONFIG_USAGE };
+  },
+  doctor: async () => {
+    const m = await import('./commands/doctor.ts');
+    return { run: (argv) => m.doctorCommand(argv), usage: m.DOCTOR_USAGE };
+  },
+  revoke: async () => {
+    const m = await import('./commands/revoke.ts');
+    return { run: m.revokeCommand, usage: m.REVOKE_USAGE };
+  },
+  login: async () => {
+    const m = await import('./commands/login.ts');
+    return { run: (argv) => m.loginCommand(argv), usage: m.LOGIN_USAGE };
+  },
+  logout: async () => {
+    const m = await import('./commands/logout.ts');
+    return { run: (argv) => m.logoutCommand(argv), usage: m.LOGOUT_USAGE };
+  },
+  credential: async () => {
+    const m = await import('./commands/credential.ts');
+    return { run: (argv) => m.credentialCommand(argv), usage: m.CREDENTIAL_USAGE };
+  },
 };
 
 const USAGE = `modgate — an authenticating, policy-enforcing gateway for Go module proxies
@@ -51,11 +77,12 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return name === undefined ? 2 : 0;
   }
-  const command = COMMANDS[name];
-  if (!command) {
+  const load = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+  if (load === undefined) {
     process.stderr.write(`modgate: unknown command "${name}"\n\n${USAGE}\n`);
     return 2;
   }
+  const command = await load();
   if (rest.includes('--help') || rest.includes('-h')) {
     process.stdout.write(`${command.usage}\n`);
     return 0;

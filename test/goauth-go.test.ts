@@ -7,7 +7,7 @@
  * credential makes go fail (so the header is what authenticates).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { chmod, readFile, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PAT_CLOCK_TOLERANCE_S } from '../auth/pat/personal-tokens.ts';
@@ -96,6 +96,17 @@ describe("GOAUTH='modgate credential' (go 1.24 and later)", () => {
     const { env, store } = await signedIn('goauth-first');
     const ok = await download(env, 'example.com/hello@v1.0.0');
     expect(ok.code, ok.stderr).toBe(0);
+    // The documented form, GOAUTH='modgate credential' with modgate (and a Node 24 `node`) on PATH.
+    const bin = join(env.home, 'bin');
+    await mkdir(bin);
+    await symlink(new URL('../bin/modgate.ts', import.meta.url).pathname, join(bin, 'modgate'));
+    await symlink(process.execPath, join(bin, 'node'));
+    const onPath = { ...env.env, PATH: `${bin}:${env.env.PATH}`, GOAUTH: 'modgate credential' };
+    const viaPath = await runGo(['mod', 'download', 'example.com/hello@v1.1.0'], {
+      env: onPath,
+      cwd: sso.stack.dir,
+    });
+    expect(viaPath.code, viaPath.stderr).toBe(0);
     const kept = Object.values(
       JSON.parse(await readFile(store, 'utf8')) as Record<string, Record<string, string>>,
     );

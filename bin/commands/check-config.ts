@@ -7,7 +7,7 @@ import { loadGatewayConfig } from '../../gateway/config/load.ts';
 import type { GatewaySettings } from '../../gateway/config/settings.ts';
 import { dependencyChecks } from '../../gateway/ops/checks/dependencies.ts';
 import { type BuiltUpstreams, buildUpstreams } from '../../gateway/upstreams/build.ts';
-import { type CommandIo, PROCESS_IO } from './policy.ts';
+import { type CommandIo, PROCESS_IO } from './io.ts';
 
 /** The config file check-config reads when neither --config nor $MODGATE_CONFIG names one. */
 export const DEFAULT_CONFIG_FILE = 'gateway.yaml';

@@ -8,8 +8,8 @@ import {
 } from '../../client/credential-store.ts';
 import { credentialSet, responseStatus, underPrefix } from '../../client/goauth.ts';
 import { readBounded } from '../../core/read-bounded.ts';
+import { type CommandIo, PROCESS_IO } from './io.ts';
 import { clientTrust, postJson, reasonOf, unreachable } from './modgate-api.ts';
-import { type CommandIo, PROCESS_IO } from './policy.ts';
 
 export const CREDENTIAL_USAGE = `usage: modgate credential [URL]
 

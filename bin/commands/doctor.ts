@@ -12,7 +12,7 @@ import { parseDuration } from '../../core/duration.ts';
 import { checkPath } from '../../core/gomod/module.ts';
 import { privateRoutePatterns } from '../../gateway/ops/checks/policy.ts';
 import { render } from './check-config.ts';
-import { type CommandIo, PROCESS_IO } from './policy.ts';
+import { type CommandIo, PROCESS_IO } from './io.ts';
 
 /** The module doctor lists through modgate when not told one: any path works, a 404 proves the credentials too. */
 export const DEFAULT_PROBE_MODULE = 'golang.org/x/mod';

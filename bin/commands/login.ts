@@ -6,6 +6,7 @@ import { NETRC_HOST_PORT_SINCE, netrcMachineFor, shellQuote, splitGlobs } from '
 import { netrcPath } from '../../client/netrc.ts';
 import { readNetrcFile, setNetrcEntries, writeNetrcFile } from '../../client/netrc-write.ts';
 import { isModgateError } from '../../core/errors.ts';
+import { type CommandIo, PROCESS_IO } from './io.ts';
 import { credentialCommandLine, keepSignIn, loginMethod } from './login-goauth.ts';
 import {
   type ApiAnswer,
@@ -17,7 +18,6 @@ import {
   trusted,
   unreachable,
 } from './modgate-api.ts';
-import { type CommandIo, PROCESS_IO } from './policy.ts';
 
 export const LOGIN_USAGE = `usage: modgate login <https://modgate-url> [--use goauth|netrc] [--netrc FILE] [--name NAME] [--no-browser] [--ca FILE]
 

@@ -5,6 +5,7 @@ import { isPatShaped, PAT_PREFIX } from '../../auth/pat/token-format.ts';
 import { NETRC_HOST_PORT_SINCE, netrcMachineFor } from '../../client/go-env.ts';
 import { netrcEntryFor, netrcPath, parseNetrc } from '../../client/netrc.ts';
 import { readNetrcFile, removeNetrcEntries, writeNetrcFile } from '../../client/netrc-write.ts';
+import { type CommandIo, PROCESS_IO } from './io.ts';
 import { forgetSignIn } from './logout-goauth.ts';
 import {
   type ApiAnswer,
@@ -14,7 +15,6 @@ import {
   reasonOf,
   unreachable,
 } from './modgate-api.ts';
-import { type CommandIo, PROCESS_IO } from './policy.ts';
 
 export const LOGOUT_USAGE = `usage: modgate logout <https://modgate-url> [--netrc FILE] [--ca FILE]
 

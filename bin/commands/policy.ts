@@ -8,6 +8,7 @@ import { explain, renderExplanation } from '../../policies/explain.ts';
 import { loadPolicyFile, type PolicyLoadResult } from '../../policies/load.ts';
 import { parseExpiry } from '../../policies/schema.ts';
 import type { CompiledPolicy } from '../../policies/types.ts';
+import { type CommandIo, PROCESS_IO } from './io.ts';
 
 /** The policy file the subcommands read when not told otherwise (relative to the working directory). */
 export const DEFAULT_POLICY_FILE = 'policies/policy.yaml';
@@ -29,18 +30,6 @@ explain  the decision for a user (and their groups) and a module version: the
 test     runs a cases file (see policies/policy.example-cases.yaml); prints one
          line per failing case and a summary; exit status 1 when a case fails.
          The policy is --policy, else the file's \`policy:\`, else ${DEFAULT_POLICY_FILE}.`;
-
-/** Where the command writes: injectable so tests capture output without spawning. */
-export interface CommandIo {
-  out(text: string): void;
-  err(text: string): void;
-}
-
-/** The process's own stdout and stderr: what every command writes to outside tests. */
-export const PROCESS_IO: CommandIo = {
-  out: (text) => void process.stdout.write(text),
-  err: (text) => void process.stderr.write(text),
-};
 
 /** Thrown for bad command lines: printed with the usage, exit status 2. */
 class UsageError extends Error {}
