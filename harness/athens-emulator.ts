@@ -45,6 +45,8 @@ export interface AthensSettings {
   redirectZips?: boolean;
   /** Status of those redirects; default 303 (Athens' download mode `redirect`). */
   redirectStatus?: 301 | 302 | 303 | 307;
+  /** Origin the redirects point to (a storage host elsewhere); default this server's own. */
+  redirectOrigin?: string;
   /** Checksum databases proxied under `/sumdb/<name>/`; default `sum.golang.org`. */
   sumdbs?: string[];
   /** Body of `/sumdb/<name>/lookup|tile|latest` answers. */
@@ -168,7 +170,10 @@ export async function startAthensEmulator(options: AthensOptions): Promise<Athen
     }
     const file = `/${module}/@v/${route[3]}.${route[4]}`;
     if (route[4] === 'zip' && settings.redirectZips === true && (await isFile(join(options.root, file)))) {
-      res.setHeader('Location', `${STORAGE_PREFIX}${encodeURI(file)}?signature=${signature}`);
+      res.setHeader(
+        'Location',
+        `${settings.redirectOrigin ?? ''}${STORAGE_PREFIX}${encodeURI(file)}?signature=${signature}`,
+      );
       return send(res, settings.redirectStatus ?? 303, undefined, '');
     }
     const types = { info: 'application/json', mod: TEXT, zip: 'application/zip' };
