@@ -1,9 +1,10 @@
 /**
  * An in-process stand-in for an Athens proxy (gomods/athens), serving a
  * GOPROXY folder (gateway/protocol/goproxy-folder.ts layout) over plain http on
- * 127.0.0.1 and behaving as Athens documents it: one static
- * basic-auth user, 403 with an empty body for filter exclusions, 404 for
- * modules it cannot find, optional 303 redirects for zips, `/sumdb/` proxying.
+ * 127.0.0.1 (or another loopback address) and behaving as Athens documents
+ * it: one static basic-auth user, 403 with an empty body for filter
+ * exclusions, 404 for modules it cannot find, optional 303 redirects for zips
+ * (or for everything, to another server), `/sumdb/` proxying.
  * It records every request so tests can assert what modgate forwarded.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
@@ -22,6 +23,7 @@ import { pickLatest } from '../core/gomod/latest.ts';
 import { escapeVersion, unescapePath } from '../core/gomod/module.ts';
 import type { ChecksumDb } from './checksum-db.ts';
 import { isFile, readList } from './goproxy-read.ts';
+import { LOOPBACK_V4 } from './ports.ts';
 
 /** Athens' challenge realm (cmd/proxy/actions/basicauth.go). */
 export const ATHENS_REALM = 'basic auth required';
@@ -43,8 +45,14 @@ export interface AthensSettings {
   exclude?: string[];
   /** Answer zip requests with a redirect to {@link STORAGE_PREFIX} on this server. */
   redirectZips?: boolean;
-  /** Status of those redirects; default 303 (Athens' download mode `redirect`). */
-  redirectStatus?: 301 | 302 | 303 | 307;
+  /** Status of those redirects and of {@link redirectTo}'s; default 303 (Athens' download mode `redirect`). */
+  redirectStatus?: 301 | 302 | 303 | 307 | 308;
+  /**
+   * After authentication, answer zips (`zips`) or every module and sumdb
+   * request (`all`) with a redirect to the same request target on `origin`,
+   * another server (download mode `redirect` pointing at another proxy).
+   */
+  redirectTo?: { origin: string; requests: 'zips' | 'all' } | undefined;
   /** Checksum databases proxied under `/sumdb/<name>/`; default `sum.golang.org`. */
   sumdbs?: string[];
   /** Body of `/sumdb/<name>/lookup|tile|latest` answers. */
@@ -63,6 +71,8 @@ export interface AthensOptions extends AthensSettings {
   root: string;
   /** Serve the protocol under this path (e.g. `/athens`) instead of the root. */
   prefix?: string;
+  /** The loopback address to listen on; default 127.0.0.1 (127.0.0.2 plays another host). */
+  host?: string;
 }
 
 /** One request as the emulator received it. */
@@ -78,7 +88,7 @@ export interface RecordedRequest {
 export interface AthensEmulator {
   /** Base URL of the GOPROXY protocol, including the prefix, without a trailing slash. */
   url: string;
-  /** `http://127.0.0.1:<port>`. */
+  /** `http://<host>:<port>`. */
   origin: string;
   port: number;
   /** Every request received, oldest first. */
@@ -100,7 +110,7 @@ export interface AthensEmulator {
   restart(): Promise<void>;
 }
 
-/** Starts an emulator on 127.0.0.1 on a port the kernel picks. */
+/** Starts an emulator on 127.0.0.1 (or `host`) on a port the kernel picks. */
 export async function startAthensEmulator(options: AthensOptions): Promise<AthensEmulator> {
   const settings: AthensSettings = {
     sumdbs: ['sum.golang.org'],
@@ -108,6 +118,7 @@ export async function startAthensEmulator(options: AthensOptions): Promise<Athen
     ...options,
   };
   const prefix = (options.prefix ?? '').replace(/\/+$/, '');
+  const host = options.host ?? LOOPBACK_V4;
   const requests: RecordedRequest[] = [];
   const failures: number[] = [];
   const signature = randomBytes(16).toString('hex');
@@ -137,6 +148,11 @@ export async function startAthensEmulator(options: AthensOptions): Promise<Athen
       return send(res, 401, undefined, '');
     }
     if (!path.startsWith(`${prefix}/`)) return notFound(res);
+    const to = settings.redirectTo;
+    if (to !== undefined && (to.requests === 'all' || path.endsWith('.zip'))) {
+      res.setHeader('Location', to.origin + (req.url ?? '/').slice(prefix.length));
+      return send(res, settings.redirectStatus ?? 303, undefined, '');
+    }
     const rest = path.slice(prefix.length);
     const sumdb = /^\/sumdb\/([^/]+)\/(supported|lookup\/.+|tile\/.+|latest)$/.exec(rest);
     if (sumdb !== null) {
@@ -194,7 +210,7 @@ export async function startAthensEmulator(options: AthensOptions): Promise<Athen
   const listen = (port: number) =>
     new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen({ host: '127.0.0.1', port }, () => {
+      server.listen({ host, port }, () => {
         server.off('error', reject);
         resolve();
       });
@@ -202,7 +218,7 @@ export async function startAthensEmulator(options: AthensOptions): Promise<Athen
   await listen(0);
   const address = server.address();
   const port = typeof address === 'object' && address !== null ? address.port : 0;
-  const origin = `http://127.0.0.1:${port}`;
+  const origin = `http://${host}:${port}`;
   return {
     url: origin + prefix,
     origin,
