@@ -1,9 +1,10 @@
 /**
  * An in-process stand-in for an Athens proxy (gomods/athens), serving a
  * GOPROXY folder (gateway/protocol/goproxy-folder.ts layout) over plain http on
- * 127.0.0.1 and behaving as Athens documents it: one static
- * basic-auth user, 403 with an empty body for filter exclusions, 404 for
- * modules it cannot find, optional 303 redirects for zips, `/sumdb/` proxying.
+ * 127.0.0.1 (or another loopback address) and behaving as Athens documents
+ * it: one static basic-auth user, 403 with an empty body for filter
+ * exclusions, 404 for modules it cannot find, optional 303 redirects for zips
+ * (or for everything, to another server), `/sumdb/` proxying.
  * It records every request so tests can assert what modgate forwarded.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
@@ -22,6 +23,7 @@ import { pickLatest } from '../core/gomod/latest.ts';
 import { escapeVersion, unescapePath } from '../core/gomod/module.ts';
 import type { ChecksumDb } from './checksum-db.ts';
 import { isFile, readList } from './goproxy-read.ts';
+import { LOOPBACK_V4 } from './ports.ts';
 
 /** Athens' challenge realm (cmd/proxy/actions/basicauth.go). */
 export const ATHENS_REALM = 'basic auth required';
@@ -43,9 +45,15 @@ export interface AthensSettings {
   exclude?: string[];
   /** Answer zip requests with a redirect to {@link STORAGE_PREFIX} on this server. */
   redirectZips?: boolean;
-  /** Status of those redirects; default 303 (Athens' download mode `redirect`). */
-  redirectStatus?: 301 | 302 | 303 | 307;
-  /** Origin the redirects point to (a storage host elsewhere); default this server's own. */
+  /** Status of those redirects and of {@link redirectTo}'s; default 303 (Athens' download mode `redirect`). */
+  redirectStatus?: 301 | 302 | 303 | 307 | 308;
+  /**
+   * After authentication, answer zips (`zips`) or every module and sumdb
+   * request (`all`) with a redirect to the same request target on `origin`,
+   * another server (download mode `redirect` pointing at another proxy).
+   */
+  redirectTo?: { origin: string; requests: 'zips' | 'all' } | undefined;
+  /** Origin the zip redirects of `redirectZips` point to (a storage host elsewhere); default this server's own. */
   redirectOrigin?: string;
   /** Checksum databases proxied under `/sumdb/<name>/`; default `sum.golang.org`. */
   sumdbs?: string[];
@@ -67,6 +75,8 @@ export interface AthensOptions extends AthensSettings {
   prefix?: string;
   /** Listen on this port; default: one the kernel picks. */
   port?: number;
+  /** The loopback address to listen on; default 127.0.0.1 (127.0.0.2 plays another host). */
+  host?: string;
 }
 
 /** One request as the emulator received it. */
@@ -82,7 +92,7 @@ export interface RecordedRequest {
 export interface AthensEmulator {
   /** Base URL of the GOPROXY protocol, including the prefix, without a trailing slash. */
   url: string;
-  /** `http://127.0.0.1:<port>`. */
+  /** `http://<host>:<port>`. */
   origin: string;
   port: number;
   /** Every request received, oldest first. */
@@ -104,7 +114,7 @@ export interface AthensEmulator {
   restart(): Promise<void>;
 }
 
-/** Starts an emulator on 127.0.0.1, on `options.port` or a port the kernel picks. */
+/** Starts an emulator on 127.0.0.1 (or `host`), on `options.port` or a port the kernel picks. */
 export async function startAthensEmulator(options: AthensOptions): Promise<AthensEmulator> {
   const settings: AthensSettings = {
     sumdbs: ['sum.golang.org'],
@@ -112,6 +122,7 @@ export async function startAthensEmulator(options: AthensOptions): Promise<Athen
     ...options,
   };
   const prefix = (options.prefix ?? '').replace(/\/+$/, '');
+  const host = options.host ?? LOOPBACK_V4;
   const requests: RecordedRequest[] = [];
   const failures: number[] = [];
   const signature = randomBytes(16).toString('hex');
@@ -141,6 +152,11 @@ export async function startAthensEmulator(options: AthensOptions): Promise<Athen
       return send(res, 401, undefined, '');
     }
     if (!path.startsWith(`${prefix}/`)) return notFound(res);
+    const to = settings.redirectTo;
+    if (to !== undefined && (to.requests === 'all' || path.endsWith('.zip'))) {
+      res.setHeader('Location', to.origin + (req.url ?? '/').slice(prefix.length));
+      return send(res, settings.redirectStatus ?? 303, undefined, '');
+    }
     const rest = path.slice(prefix.length);
     const sumdb = /^\/sumdb\/([^/]+)\/(supported|lookup\/.+|tile\/.+|latest)$/.exec(rest);
     if (sumdb !== null) {
@@ -201,7 +217,7 @@ export async function startAthensEmulator(options: AthensOptions): Promise<Athen
   const listen = (port: number) =>
     new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen({ host: '127.0.0.1', port }, () => {
+      server.listen({ host, port }, () => {
         server.off('error', reject);
         resolve();
       });
@@ -209,7 +225,7 @@ export async function startAthensEmulator(options: AthensOptions): Promise<Athen
   await listen(options.port ?? 0);
   const address = server.address();
   const port = typeof address === 'object' && address !== null ? address.port : 0;
-  const origin = `http://127.0.0.1:${port}`;
+  const origin = `http://${host}:${port}`;
   return {
     url: origin + prefix,
     origin,

@@ -41,6 +41,10 @@ export async function serveGo(
   sub: string,
   storageUrl: StorageUrl,
 ): Promise<void> {
+  if (repo.redirectTo !== undefined) {
+    const target = (x.req.url ?? '').slice(GO_API_PREFIX.length + repo.key.length);
+    return reply(x, repo.redirectTo.status, { location: repo.redirectTo.origin + target });
+  }
   const route = /^\/(.+)\/(@latest|@v\/list|@v\/([^/]+)\.(info|mod|zip))$/.exec(sub);
   if (route === null) return replyError(x, 404, NOT_FOUND_MESSAGE);
   const module = route[1]!;

@@ -33,6 +33,11 @@ export interface RepoSettings {
   hideUnauthorizedResources?: boolean;
   /** Direct cloud storage download: zips answer 302 to a signed storage URL. */
   redirectDownloads?: boolean;
+  /**
+   * Every request to the repository, once authorized, answers `status` with a
+   * Location of the same path (after the repository key) on `origin`, another server.
+   */
+  redirectTo?: { origin: string; status: 301 | 302 | 303 | 307 | 308 } | undefined;
 }
 
 /** A Go repository served from a GOPROXY folder (gateway/protocol/goproxy-folder.ts layout). */
