@@ -120,6 +120,15 @@ describe("GOAUTH='modgate credential' (go 1.24 and later)", () => {
     });
     expect(refreshOnly.status).toBe(401);
     expect(refreshOnly.text).toContain('this token only refreshes');
+    // Refreshing takes the refresh token as its own proof, so another site's page may not make a browser do it.
+    const crossOrigin = await httpsGet(url, '/_modgate/tokens/refresh', {
+      ca: sso.stack.pki.caPem,
+      method: 'POST',
+      authorization: `Bearer ${kept[0]!.refreshToken}`,
+      headers: { origin: 'https://evil.example', 'content-type': 'application/json' },
+    });
+    expect(crossOrigin.status).toBe(403);
+    expect(crossOrigin.text).toContain('cross-origin requests may not refresh tokens');
     const records = await sso.stack.gateway.auditRecords();
     expect(records).toContainEqual(
       expect.objectContaining({

@@ -4,12 +4,10 @@
  * access token for the go command. No browser, no directory password.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { credentialShape } from '../../../auth/jwt/credential-shape.ts';
-import { ModgateError } from '../../../core/errors.ts';
 import type { RequestContext } from '../../pipeline/context.ts';
 import { writeJson } from '../../pipeline/respond.ts';
-import { readFields } from './api-request.ts';
 import type { SsoDeps } from './deps.ts';
+import { presentedToken } from './presented-token.ts';
 
 export async function refreshAccess(
   ctx: RequestContext,
@@ -17,15 +15,8 @@ export async function refreshAccess(
   res: ServerResponse,
   deps: SsoDeps,
 ): Promise<void> {
-  await readFields(req);
-  const shape = credentialShape(req.headers.authorization);
-  if (shape.kind === 'missing') {
-    throw new ModgateError('auth.missing', 'send the refresh token of modgate login as a Bearer token');
-  }
-  if (shape.kind !== 'bearer-pat' && shape.kind !== 'basic-pat') {
-    throw new ModgateError('auth.malformed', 'the credential is not a modgate refresh token (mgp_…)');
-  }
-  const issued = await deps.selfService.refresh(shape.secret);
+  const token = await presentedToken(req, deps, 'refresh tokens');
+  const issued = await deps.selfService.refresh(token);
   ctx.identity = { user: issued.owner, groups: [], method: 'pat' };
   deps.log.info(
     { event: 'token.refreshed', owner: issued.owner, jti: issued.jti, parent: issued.parent, trace: ctx.id },

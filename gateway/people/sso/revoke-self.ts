@@ -4,12 +4,10 @@
  * no other login is needed to revoke it.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { credentialShape } from '../../../auth/jwt/credential-shape.ts';
-import { ModgateError } from '../../../core/errors.ts';
 import type { RequestContext } from '../../pipeline/context.ts';
 import { writeJson } from '../../pipeline/respond.ts';
-import { readFields } from './api-request.ts';
 import type { SsoDeps } from './deps.ts';
+import { presentedToken } from './presented-token.ts';
 
 export async function revokeSelf(
   ctx: RequestContext,
@@ -17,21 +15,8 @@ export async function revokeSelf(
   res: ServerResponse,
   deps: SsoDeps,
 ): Promise<void> {
-  // A browser that cached Basic credentials for modgate would send them along with
-  // another site's form post: a cross-origin request may not revoke anything.
-  const origin = req.headers.origin;
-  if (origin !== undefined && origin !== new URL(deps.sso.settings.publicUrl).origin) {
-    throw new ModgateError('request.forbidden', 'cross-origin requests may not revoke tokens');
-  }
-  await readFields(req);
-  const shape = credentialShape(req.headers.authorization);
-  if (shape.kind === 'missing') {
-    throw new ModgateError('auth.missing', 'send the personal token as the Basic password or a Bearer token');
-  }
-  if (shape.kind !== 'basic-pat' && shape.kind !== 'bearer-pat') {
-    throw new ModgateError('auth.malformed', 'the credential is not a modgate personal token (mgp_…)');
-  }
-  const revoked = await deps.selfService.revokePresented(shape.secret);
+  const token = await presentedToken(req, deps, 'revoke tokens');
+  const revoked = await deps.selfService.revokePresented(token);
   deps.log.info(
     { event: 'token.revoked', owner: revoked.owner, jti: revoked.jti, via: 'revoke-self', trace: ctx.id },
     'personal token revoked by its holder',
