@@ -125,5 +125,8 @@ async function readStdin(stdin: NodeJS.ReadableStream & { isTTY?: boolean }): Pr
     (r) => r.bytes.toString('utf8'),
     () => '',
   );
-  return Promise.race([read, timer]);
+  const text = await Promise.race([read, timer]);
+  // What go did not close in time is not waited for: the process must end.
+  (stdin as import('node:stream').Readable).destroy();
+  return text;
 }
