@@ -51,6 +51,7 @@ export async function makeGoEnv(dir: string, options: GoEnvOptions): Promise<GoE
   const gomodcache = join(gopath, 'pkg', 'mod');
   const gocache = join(dir, 'gocache');
   await Promise.all([home, gomodcache, gocache].map((d) => mkdir(d, { recursive: true })));
+  await turnOffGoTelemetry(home);
   const netrc = options.netrc ?? join(home, '.netrc');
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '/usr/bin:/bin',
@@ -70,6 +71,17 @@ export async function makeGoEnv(dir: string, options: GoEnvOptions): Promise<GoE
   if (process.env.TMPDIR !== undefined) env.TMPDIR = process.env.TMPDIR;
   if (options.caCertPath !== undefined) env.SSL_CERT_FILE = options.caCertPath;
   return { env, home, gopath, gomodcache, gocache, netrc };
+}
+
+/**
+ * Writes go's telemetry mode file under `home` as `off`. Otherwise go ≥1.23
+ * writes counters there and may start a detached child that still writes
+ * after go has exited, so removing the directory fails with ENOTEMPTY.
+ */
+export async function turnOffGoTelemetry(home: string): Promise<void> {
+  const dir = join(home, '.config', 'go', 'telemetry');
+  await mkdir(dir, { recursive: true });
+  await writeFile(join(dir, 'mode'), 'off');
 }
 
 /** Options for {@link runGo}. */

@@ -13,7 +13,7 @@ import { postJson } from '../bin/commands/modgate-api.ts';
 import { netrcEntryFor, parseNetrc } from '../client/netrc.ts';
 import { DEVICE_LOGIN_STARTS } from '../gateway/abuse/guard.ts';
 import { USERS } from '../harness/directory-fixture.ts';
-import { runGo } from '../harness/go.ts';
+import { runGo, turnOffGoTelemetry } from '../harness/go.ts';
 import { freePort } from '../harness/ports.ts';
 import { approveAtIdp, CLIENTS, type TestIdp } from './support/oidc-provider.ts';
 import { type SsoStack, startSsoStack } from './support/sso-stack.ts';
@@ -36,6 +36,7 @@ beforeAll(async () => {
   sso = await startSsoStack({ policy: PRIVATE_CORP_POLICY, sessionKey: SESSION_KEY });
   ({ stack, idp, url } = sso);
   caPath = stack.pki.caCertPath;
+  await turnOffGoTelemetry(stack.dir);
 }, 60_000);
 
 afterAll(async () => {

@@ -8,7 +8,7 @@ import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GO, LEGACY_GO } from '../../harness/go.ts';
+import { GO, LEGACY_GO, turnOffGoTelemetry } from '../../harness/go.ts';
 
 /** Where Debian installs the Go sources of golang.org/x/mod (a GOPATH root). */
 export const XMOD_GOPATH = '/usr/share/gocode';
@@ -68,6 +68,7 @@ export async function startXmodOracle(): Promise<XmodOracle> {
 async function buildOracle(dir: string): Promise<string> {
   const pkgDir = join(dir, 'src', 'xmodoracle');
   await mkdir(pkgDir, { recursive: true });
+  await turnOffGoTelemetry(dir);
   await copyFile(new URL('./xmod-oracle/main.go', import.meta.url), join(pkgDir, 'main.go'));
   const binary = join(dir, 'xmod-oracle');
   const env: Record<string, string> = {
