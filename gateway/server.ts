@@ -6,6 +6,7 @@ import { type BuiltGateway, buildGateway, type GatewayOptions } from './build.ts
 import type { GatewaySettings } from './config/settings.ts';
 import { startMetricsServer } from './ops/metrics-server.ts';
 import { answerClientError } from './pipeline/client-errors.ts';
+import { CountedResponse } from './pipeline/counted-response.ts';
 
 export type { GatewayOptions } from './build.ts';
 
@@ -44,6 +45,7 @@ async function listen(settings: GatewaySettings, built: BuiltGateway): Promise<R
   const { handler, log, readiness, policies, audit, metrics } = built;
   const { headersTimeoutMs } = settings.listen;
   const serverOptions = {
+    ServerResponse: CountedResponse,
     headersTimeout: headersTimeoutMs,
     connectionsCheckingInterval: CONNECTIONS_CHECK_INTERVAL_MS,
   };

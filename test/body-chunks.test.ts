@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { newRequestContext, type RequestContext } from '../gateway/pipeline/context.ts';
+import { CountedResponse } from '../gateway/pipeline/counted-response.ts';
 import { writeLargeZip } from '../gateway/protocol/goproxy-folder.ts';
 import { streamBody, writeChunk } from '../gateway/upstreams/body-chunks.ts';
 import { USERS } from '../harness/directory-fixture.ts';
@@ -25,12 +25,12 @@ import { type Stack, startStack } from './support/stack.ts';
 
 /** One throwaway loopback server whose handler gets the response; resolves with what the client read. */
 async function serveOnce(
-  handle: (ctx: RequestContext, res: ServerResponse) => Promise<void> | void,
-): Promise<{ body: Buffer; ctx: RequestContext }> {
-  let ctx: RequestContext | undefined;
-  const server = createHttpServer((req, res) => {
-    ctx = newRequestContext(req);
-    void handle(ctx, res);
+  handle: (res: ServerResponse) => Promise<void> | void,
+): Promise<{ body: Buffer; counted: CountedResponse }> {
+  let counted: CountedResponse | undefined;
+  const server = createHttpServer({ ServerResponse: CountedResponse }, (_req, res) => {
+    counted = res;
+    void handle(res);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   try {
@@ -43,27 +43,27 @@ async function serveOnce(
         res.on('error', reject);
       }).on('error', reject);
     });
-    return { body, ctx: ctx! };
+    return { body, counted: counted! };
   } finally {
     server.close();
   }
 }
 
 /** Writes `chunk` with writeChunk and resolves once its write callback has run (the server's next write waits for it). */
-function writeAndSettle(ctx: RequestContext, res: ServerResponse, chunk: Buffer): Promise<void> {
-  writeChunk(ctx, res, chunk);
+function writeAndSettle(res: ServerResponse, chunk: Buffer): Promise<void> {
+  writeChunk(res, chunk);
   return new Promise((resolve) => res.write('', () => resolve()));
 }
 
 describe('writeChunk', () => {
   it('releases a chunk that is the whole of its memory once written, after the client got its bytes', async () => {
     const chunk = Buffer.alloc(64 * 1024, 'a');
-    const { body, ctx } = await serveOnce(async (ctx, res) => {
-      await writeAndSettle(ctx, res, chunk);
+    const { body, counted } = await serveOnce(async (res) => {
+      await writeAndSettle(res, chunk);
       res.end();
     });
     expect(body.equals(Buffer.alloc(64 * 1024, 'a'))).toBe(true);
-    expect(ctx.bytesSent).toBe(64 * 1024);
+    expect(counted.bodyBytes).toBe(64 * 1024);
     expect(chunk.buffer.detached).toBe(true);
   });
 
@@ -72,12 +72,12 @@ describe('writeChunk', () => {
     const view = shared.subarray(100);
     const small = Buffer.from(new ArrayBuffer(4096));
     const empty = Buffer.from(new ArrayBuffer(0));
-    const { body, ctx } = await serveOnce(async (ctx, res) => {
-      for (const chunk of [view, small, empty]) await writeAndSettle(ctx, res, chunk);
+    const { body, counted } = await serveOnce(async (res) => {
+      for (const chunk of [view, small, empty]) await writeAndSettle(res, chunk);
       res.end();
     });
     expect(body.length).toBe(view.length + small.length);
-    expect(ctx.bytesSent).toBe(view.length + small.length);
+    expect(counted.bodyBytes).toBe(view.length + small.length);
     for (const chunk of [shared, small, empty]) expect(chunk.buffer.detached).toBe(false);
   });
 });
@@ -85,10 +85,10 @@ describe('writeChunk', () => {
 describe('streamBody', () => {
   it('streams a body to the end and counts it', async () => {
     const parts = Array.from({ length: 20 }, (_, i) => Buffer.alloc(32 * 1024, i));
-    const { body, ctx } = await serveOnce((ctx, res) => streamBody(ctx, Readable.from(parts), res));
+    const { body, counted } = await serveOnce((res) => streamBody(Readable.from(parts), res));
     // The parts were released once written (their length reads 0 now), so compare against fresh copies.
     expect(body.equals(Buffer.concat(parts.map((_, i) => Buffer.alloc(32 * 1024, i))))).toBe(true);
-    expect(ctx.bytesSent).toBe(20 * 32 * 1024);
+    expect(counted.bodyBytes).toBe(20 * 32 * 1024);
   });
 
   it('rejects and destroys the body when the client leaves first', async () => {
@@ -97,8 +97,8 @@ describe('streamBody', () => {
     const { port } = server.address() as AddressInfo;
     const endless = new Readable({ read: () => endless.push(Buffer.alloc(64 * 1024)) });
     const outcome = new Promise<unknown>((resolve) => {
-      server.once('request', (req, res) => {
-        streamBody(newRequestContext(req), endless, res).then(resolve, resolve);
+      server.once('request', (_req, res) => {
+        streamBody(endless, res).then(resolve, resolve);
       });
     });
     get({ host: '127.0.0.1', port, path: '/' }, (res) => res.once('data', () => res.destroy())).on(

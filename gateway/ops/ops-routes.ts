@@ -43,35 +43,30 @@ export async function serveOps(
 ): Promise<boolean> {
   if (ctx.path === OPS_PATHS.revoke) {
     ctx.action = 'modgate.admin.revoke';
-    await revoke(ctx, req, res, deps);
+    await revoke(req, res, deps);
     return true;
   }
   switch (ctx.path) {
     case OPS_PATHS.health:
       ctx.action = 'modgate.health';
-      ctx.bytesSent += writeJson(res, { status: 'ok' });
+      writeJson(res, { status: 'ok' });
       return true;
     case OPS_PATHS.ready: {
       ctx.action = 'modgate.ready';
       const report = deps.readiness.report();
-      ctx.bytesSent += writeJson(res, report, report.ready ? 200 : 503);
+      writeJson(res, report, report.ready ? 200 : 503);
       return true;
     }
     case OPS_PATHS.status:
       ctx.action = 'modgate.status';
-      ctx.bytesSent += writeJson(res, { policy: deps.policies.status });
+      writeJson(res, { policy: deps.policies.status });
       return true;
     default:
       return false;
   }
 }
 
-async function revoke(
-  ctx: RequestContext,
-  req: IncomingMessage,
-  res: ServerResponse,
-  deps: OpsDeps,
-): Promise<void> {
+async function revoke(req: IncomingMessage, res: ServerResponse, deps: OpsDeps): Promise<void> {
   const expected = deps.adminToken === undefined ? undefined : Buffer.from(`Bearer ${deps.adminToken}`);
   const given = Buffer.from(req.headers.authorization ?? '');
   if (!expected || given.length !== expected.length || !timingSafeEqual(given, expected)) {
@@ -85,7 +80,7 @@ async function revoke(
   if (user === '' || user.length > 256) throw new ModgateError('request.invalid_path', 'user= is required');
   if (req.method === 'DELETE') {
     await deps.revocations.lift(user);
-    ctx.bytesSent += writeJson(res, { user, revoked: false });
+    writeJson(res, { user, revoked: false });
     return;
   }
   if (req.method !== 'POST')
@@ -94,5 +89,5 @@ async function revoke(
   if (forMs === undefined || forMs <= 0)
     throw new ModgateError('request.invalid_path', 'for= must be a duration such as 24h');
   const { until } = await deps.revocations.revoke(user, forMs);
-  ctx.bytesSent += writeJson(res, { user, revoked: true, until: until.toISOString() });
+  writeJson(res, { user, revoked: true, until: until.toISOString() });
 }

@@ -10,8 +10,10 @@ import type { GoproxyRequest } from '../protocol/goproxy-path.ts';
 import { clientIp, TrustedProxies } from './client-ip.ts';
 
 /**
- * The state of one request as it passes the pipeline stages (parse →
- * authenticate → forward → audit). Stages fill it in; nothing is hung on `req`.
+ * What the audit record and the metrics say of one request (parse →
+ * authenticate → authorize → forward). The stages return what they found and
+ * the pipeline (gateway/pipeline/handler.ts) writes it here; status and body
+ * bytes are read from the response when it closes. Nothing is hung on `req`.
  */
 export interface RequestContext {
   /** Random id, returned as `x-request-id` and logged as `trace.id`. */
@@ -46,7 +48,7 @@ export interface RequestContext {
   /** The refusal, when the request was refused or failed. */
   error: ModgateError | undefined;
   status: number;
-  /** Body bytes sent to the client. */
+  /** Body bytes sent to the client (counted by gateway/pipeline/counted-response.ts). */
   bytesSent: number;
 }
 
@@ -58,8 +60,7 @@ export function newRequestContext(
   const url = req.url ?? '/';
   const q = url.indexOf('?');
   return {
-    // 122 random bits from Node's buffered pool (cheaper than a CSPRNG call per request).
-    id: randomUUID().replaceAll('-', ''),
+    id: newRequestId(),
     startedAt: process.hrtime.bigint(),
     sourceIp: clientIp(req.socket.remoteAddress, req.headers['x-forwarded-for'], trusted) ?? '',
     method: req.method ?? 'GET',
@@ -79,6 +80,11 @@ export function newRequestContext(
     status: 0,
     bytesSent: 0,
   };
+}
+
+/** A request id: 122 random bits from Node's buffered pool (cheaper than a CSPRNG call per request). */
+export function newRequestId(): string {
+  return randomUUID().replaceAll('-', '');
 }
 
 /**

@@ -13,6 +13,7 @@ import { admit } from './admit.ts';
 import { authorize } from './authorize.ts';
 import type { TrustedProxies } from './client-ip.ts';
 import { newRequestContext, type RequestContext } from './context.ts';
+import { bodyBytesOf } from './counted-response.ts';
 import { retryAfterOf, statusOf, toModgateError } from './errors.ts';
 import type { PolicyStore } from './policy-store.ts';
 import type { PublishTimes } from './publish-times.ts';
@@ -57,6 +58,7 @@ export function createHandler(deps: PipelineDeps): (req: IncomingMessage, res: S
     if (deps.readiness.draining) res.setHeader('connection', 'close');
     res.once('close', () => {
       ctx.status = res.headersSent ? res.statusCode : 0;
+      ctx.bytesSent = bodyBytesOf(res);
       deps.audit.record(ctx);
       deps.metrics.request(ctx);
     });
@@ -103,16 +105,26 @@ async function run(
   ctx.upstream = upstream.name;
   ctx.route = upstream.route;
   res.once('close', await deps.abuse.enterUpstream(upstream.name));
-  const authorized = await authorize(ctx, request, ctx.identity, {
-    policy,
-    upstream,
-    publishTimes: deps.publishTimes,
-  });
-  if (authorized.kind === 'answer') {
-    ctx.bytesSent += writeAnswer(res, authorized.body, authorized.contentType);
-    return;
+  try {
+    const authorization = await authorize(ctx, request, ctx.identity, {
+      policy,
+      upstream,
+      publishTimes: deps.publishTimes,
+    });
+    ctx.policy = authorization.policy;
+    ctx.policyFiltered = authorization.filtered;
+    ctx.resolvedVersion = authorization.resolvedVersion;
+    const { outcome } = authorization;
+    if (outcome.kind === 'refuse') throw outcome.error;
+    if (outcome.kind === 'answer') {
+      writeAnswer(res, outcome.body, outcome.contentType);
+      return;
+    }
+    ctx.error = await upstream.serve(ctx, request, req, res);
+  } finally {
+    ctx.upstream = upstream.servedBy;
+    ctx.fellBackFrom = upstream.fellBackFrom;
   }
-  await upstream.serve(ctx, request, req, res);
 }
 
 function refuse(ctx: RequestContext, res: ServerResponse, err: ModgateError, deps: PipelineDeps): void {
@@ -128,7 +140,7 @@ function refuse(ctx: RequestContext, res: ServerResponse, err: ModgateError, dep
   const retryAfter = retryAfterOf(err);
   if (retryAfter !== undefined) headers['retry-after'] = retryAfter;
   if (err.code === 'auth.missing') hints = netrcHints(res.req);
-  ctx.bytesSent += writeRefusal(res, ctx.id, err, headers, hints).bytes;
+  writeRefusal(res, ctx.id, err, headers, hints);
 }
 
 /** Tells a go user where credentials go: ~/.netrc (go sends them only over https). */

@@ -1,7 +1,7 @@
 import { BoundedMap } from '../../core/bounded-map.ts';
 import { escapeVersion } from '../../core/gomod/module.ts';
+import type { Trace } from '../upstreams/upstream.ts';
 import { isMissing } from '../upstreams/upstream-errors.ts';
-import type { RequestContext } from './context.ts';
 import type { BoundUpstream } from './route.ts';
 
 /**
@@ -25,7 +25,7 @@ export class PublishTimes {
   }
 
   async of(
-    ctx: RequestContext,
+    trace: Trace,
     upstream: Pick<BoundUpstream, 'name' | 'fetchText'>,
     module: string,
     escapedModule: string,
@@ -36,7 +36,7 @@ export class PublishTimes {
     let pending = this.#pending.get(key);
     if (!pending) {
       pending = upstream
-        .fetchText(ctx, {
+        .fetchText(trace, {
           kind: 'info',
           module,
           escapedModule,

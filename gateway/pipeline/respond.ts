@@ -19,7 +19,7 @@ export function writeRefusal(
   err: ModgateError,
   extraHeaders: Record<string, string> = {},
   hints: readonly string[] = [],
-): { status: number; bytes: number } {
+): void {
   const status = statusOf(err);
   const reason = oneLine(err.message);
   const first = status >= 500 ? `modgate: ${reason} (request ${requestId})` : `modgate: ${reason}`;
@@ -29,7 +29,7 @@ export function writeRefusal(
   if (res.headersSent) {
     // Mid-stream failure: the status is gone; cutting the connection is the only honest signal.
     res.destroy();
-    return { status, bytes: 0 };
+    return;
   }
   res.writeHead(status, {
     'content-type': 'text/plain; charset=utf-8',
@@ -38,9 +38,7 @@ export function writeRefusal(
     'x-content-type-options': 'nosniff',
     ...extraHeaders,
   });
-  const head = res.req.method === 'HEAD';
-  res.end(head ? undefined : body);
-  return { status, bytes: head ? 0 : Buffer.byteLength(body) };
+  res.end(res.req.method === 'HEAD' ? undefined : body);
 }
 
 /** Printable, single line: control characters become spaces, so go prints it and logs cannot be forged. */
@@ -50,21 +48,18 @@ function oneLine(text: string): string {
   return first.replace(/[\u0000-\u001f\u007f]/g, ' ');
 }
 
-/** Sends a document modgate composed itself (a filtered list, a resolved @latest). Returns body bytes sent. */
-export function writeAnswer(res: ServerResponse, body: string, contentType: string, status = 200): number {
-  const bytes = Buffer.byteLength(body);
+/** Sends a document modgate composed itself (a filtered list, a resolved @latest). */
+export function writeAnswer(res: ServerResponse, body: string, contentType: string, status = 200): void {
   res.writeHead(status, {
     'content-type': contentType,
-    'content-length': String(bytes),
+    'content-length': String(Buffer.byteLength(body)),
     // Per-user answers: a shared cache must not serve one user's list to another.
     'cache-control': 'private, no-store',
   });
-  const head = res.req.method === 'HEAD';
-  res.end(head ? undefined : body);
-  return head ? 0 : bytes;
+  res.end(res.req.method === 'HEAD' ? undefined : body);
 }
 
-/** Sends a JSON document (status endpoints). Returns body bytes sent. */
-export function writeJson(res: ServerResponse, value: unknown, status = 200): number {
-  return writeAnswer(res, `${JSON.stringify(value, null, 2)}\n`, 'application/json', status);
+/** Sends a JSON document (status endpoints). */
+export function writeJson(res: ServerResponse, value: unknown, status = 200): void {
+  writeAnswer(res, `${JSON.stringify(value, null, 2)}\n`, 'application/json', status);
 }

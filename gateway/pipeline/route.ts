@@ -6,8 +6,7 @@ import type { CompiledPolicy } from '../../policies/types.ts';
 import type { CredentialProvider } from '../credentials/credential.ts';
 import type { GoproxyRequest } from '../protocol/goproxy-path.ts';
 import { countsAsFailure } from '../upstreams/guarded.ts';
-import type { MetadataRequest, Upstream } from '../upstreams/upstream.ts';
-import type { RequestContext } from './context.ts';
+import type { CutShort, MetadataRequest, Trace, Upstream } from '../upstreams/upstream.ts';
 
 /** Everything routing needs, built once at start from gateway.yaml. */
 export interface RoutingDeps {
@@ -22,15 +21,15 @@ export interface RoutingDeps {
 
 /** One request's upstream: the routed upstream with the subject's credential, and a fallback for public routes. */
 export interface BoundUpstream {
+  /** The routed upstream. */
   readonly name: string;
   readonly route: string | undefined;
-  fetchText(ctx: RequestContext, request: MetadataRequest): Promise<string>;
-  serve(
-    ctx: RequestContext,
-    request: GoproxyRequest,
-    req: IncomingMessage,
-    res: ServerResponse,
-  ): Promise<void>;
+  /** The upstream the last call went to: `name`, or the fallback once `name` failed. */
+  readonly servedBy: string;
+  /** Set once the routed upstream failed and a call went to its fallback. */
+  readonly fellBackFrom: string | undefined;
+  fetchText(trace: Trace, request: MetadataRequest): Promise<string>;
+  serve(trace: Trace, request: GoproxyRequest, req: IncomingMessage, res: ServerResponse): Promise<CutShort>;
 }
 
 /**
@@ -75,32 +74,37 @@ export function bindUpstream(
     if (!upstream) throw new ModgateError('internal', `upstream ${name} is not defined`);
     return upstream;
   };
+  let servedBy = primary;
+  let fellBackFrom: string | undefined;
   /** Runs a call on the primary; on a failing primary, once on the fallback with its own credential. */
-  const withFallback = async <T>(
-    ctx: RequestContext,
-    call: (u: Upstream, auth: string | undefined) => Promise<T>,
-  ) => {
-    ctx.upstream = primary;
+  const withFallback = async <T>(call: (u: Upstream, auth: string | undefined) => Promise<T>) => {
+    servedBy = primary;
     try {
       return await call(upstreamNamed(primary), await authorization(primary, choice.credential));
     } catch (err) {
       // The primary is failing (not merely "no such module"): the fallback may serve a public route.
       const failing = isModgateError(err, 'upstream.circuit_open') || countsAsFailure(err);
       if (fallback === undefined || !failing) throw err;
-      ctx.upstream = fallback;
-      ctx.fellBackFrom = primary;
+      servedBy = fallback;
+      fellBackFrom = primary;
       return call(upstreamNamed(fallback), await authorization(fallback, undefined));
     }
   };
   return {
     name: primary,
     route: choice.route,
-    fetchText: (ctx, r) => withFallback(ctx, (u, auth) => u.fetchText(ctx, r, auth)),
-    serve: (ctx, r, req, res) =>
-      withFallback(ctx, (u, auth) => {
+    get servedBy() {
+      return servedBy;
+    },
+    get fellBackFrom() {
+      return fellBackFrom;
+    },
+    fetchText: (trace, r) => withFallback((u, auth) => u.fetchText(trace, r, auth)),
+    serve: (trace, r, req, res) =>
+      withFallback((u, auth) => {
         // Once the response started, a failure cannot be retried elsewhere.
-        if (res.headersSent) return Promise.resolve();
-        return u.serve(ctx, r, req, res, auth);
+        if (res.headersSent) return Promise.resolve(undefined);
+        return u.serve(trace, r, req, res, auth);
       }),
   };
 }

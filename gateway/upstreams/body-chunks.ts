@@ -1,6 +1,5 @@
 import type { ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
-import type { RequestContext } from '../pipeline/context.ts';
 
 /**
  * Chunks smaller than this are left to the GC. Below it live Buffer's shared
@@ -11,7 +10,7 @@ import type { RequestContext } from '../pipeline/context.ts';
 const RELEASE_MIN_BYTES = 8 * 1024;
 
 /**
- * Writes one body chunk to the client, counted for the audit, and gives its
+ * Writes one body chunk to the client and gives its
  * memory back as soon as the client socket has taken it. A streamed body
  * arrives as 16–64 KB Buffers whose memory lives outside V8's heap and would
  * otherwise wait for a GC of their small JS wrappers; streaming allocates
@@ -27,8 +26,7 @@ const RELEASE_MIN_BYTES = 8 * 1024;
  * share its memory, so it is left to the GC. Returns `res.write`'s answer:
  * false when the client cannot take more for now.
  */
-export function writeChunk(ctx: RequestContext, res: ServerResponse, chunk: Buffer): boolean {
-  ctx.bytesSent += chunk.length;
+export function writeChunk(res: ServerResponse, chunk: Buffer): boolean {
   return ownsItsMemory(chunk) ? res.write(chunk, () => release(chunk)) : res.write(chunk);
 }
 
@@ -58,7 +56,7 @@ function release(chunk: Buffer): void {
  * full. Resolves once the response has finished; rejects (and destroys both
  * ends) when the body fails or the client leaves first.
  */
-export function streamBody(ctx: RequestContext, body: Readable, res: ServerResponse): Promise<void> {
+export function streamBody(body: Readable, res: ServerResponse): Promise<void> {
   return new Promise((resolve, reject) => {
     const fail = (err: Error) => {
       body.off('data', onData);
@@ -68,7 +66,7 @@ export function streamBody(ctx: RequestContext, body: Readable, res: ServerRespo
       reject(err);
     };
     const onData = (chunk: Buffer) => {
-      if (!writeChunk(ctx, res, chunk)) body.pause();
+      if (!writeChunk(res, chunk)) body.pause();
     };
     const onDrain = () => body.resume();
     body.on('data', onData);

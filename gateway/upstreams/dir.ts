@@ -5,10 +5,9 @@ import { join, resolve, sep } from 'node:path';
 import { ModgateError } from '../../core/errors.ts';
 import { pickLatest } from '../../core/gomod/latest.ts';
 import { escapeVersion } from '../../core/gomod/module.ts';
-import type { RequestContext } from '../pipeline/context.ts';
 import type { GoproxyRequest } from '../protocol/goproxy-path.ts';
 import { streamBody } from './body-chunks.ts';
-import { contentTypeOf, type MetadataRequest, type Upstream } from './upstream.ts';
+import { type CutShort, contentTypeOf, type MetadataRequest, type Trace, type Upstream } from './upstream.ts';
 
 /**
  * Serves a local folder in the GOPROXY on-disk layout (what `GOPROXY=file://`
@@ -29,11 +28,11 @@ export class DirUpstream implements Upstream {
   }
 
   async serve(
-    ctx: RequestContext,
+    _trace: Trace,
     request: GoproxyRequest,
     req: IncomingMessage,
     res: ServerResponse,
-  ): Promise<void> {
+  ): Promise<CutShort> {
     if (request.kind === 'sumdb') {
       throw new ModgateError('request.not_found', `upstream ${this.name} serves no checksum database`);
     }
@@ -48,12 +47,13 @@ export class DirUpstream implements Upstream {
     });
     if (req.method === 'HEAD') {
       res.end();
-      return;
+      return undefined;
     }
-    await streamBody(ctx, createReadStream(file), res);
+    await streamBody(createReadStream(file), res);
+    return undefined;
   }
 
-  async fetchText(_ctx: RequestContext, request: MetadataRequest, _authorization?: string): Promise<string> {
+  async fetchText(_trace: Trace, request: MetadataRequest, _authorization?: string): Promise<string> {
     const version = request.kind === 'latest' ? await this.#latest(request.escapedModule) : undefined;
     return readFile(this.#fileOf(request, version), 'utf8').catch(() => {
       throw notFound(request);

@@ -1,11 +1,11 @@
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import { type Dispatcher, errors } from 'undici';
 import type { ModgateError } from '../../core/errors.ts';
-import type { RequestContext } from '../pipeline/context.ts';
 import type { GoproxyRequest } from '../protocol/goproxy-path.ts';
 import { writeChunk } from './body-chunks.ts';
 import { clientResponseHeaders } from './forward-headers.ts';
 import { isRedirect, nextHop } from './redirects.ts';
+import type { CutShort } from './upstream.ts';
 import { errorForStatus, errorForTransport, type TransportLimits, timeoutError } from './upstream-errors.ts';
 
 /** What a forward needs from its upstream: its name, origin, dispatchers and limits. */
@@ -34,13 +34,12 @@ export interface ForwardRequest {
  * upstream must start answering within `timeoutMs` — queueing and connecting
  * included, each redirect hop anew; mid-body silence is the pool's
  * `bodyTimeout`. Settles exactly once: rejects with a refusal while nothing
- * was sent; once the response started, records the error in `ctx` and cuts
+ * was sent; once the response started, resolves with the error and cuts
  * the client connection (the status is gone). A client that leaves aborts
  * the upstream request, which frees its connection.
  */
 export class Forward implements Dispatcher.DispatchHandler {
   readonly #route: ForwardRoute;
-  readonly #ctx: RequestContext;
   readonly #request: GoproxyRequest;
   readonly #res: ServerResponse;
   readonly #method: 'GET' | 'HEAD';
@@ -48,7 +47,7 @@ export class Forward implements Dispatcher.DispatchHandler {
   /** Where the current hop goes: redirects resolve against it. */
   #origin: string;
   #path: string;
-  #resolve: () => void = noop;
+  #resolve: (cut: CutShort) => void = noop;
   #reject: (err: ModgateError) => void = noop;
   #timer: NodeJS.Timeout | undefined;
   #controller: Dispatcher.DispatchController | undefined;
@@ -59,15 +58,8 @@ export class Forward implements Dispatcher.DispatchHandler {
   #streaming = false;
   #settled = false;
 
-  constructor(
-    route: ForwardRoute,
-    ctx: RequestContext,
-    request: GoproxyRequest,
-    res: ServerResponse,
-    to: ForwardRequest,
-  ) {
+  constructor(route: ForwardRoute, request: GoproxyRequest, res: ServerResponse, to: ForwardRequest) {
     this.#route = route;
-    this.#ctx = ctx;
     this.#request = request;
     this.#res = res;
     this.#origin = to.origin;
@@ -76,7 +68,7 @@ export class Forward implements Dispatcher.DispatchHandler {
     this.#headers = to.headers;
   }
 
-  run(): Promise<void> {
+  run(): Promise<CutShort> {
     return new Promise((resolve, reject) => {
       this.#resolve = resolve;
       this.#reject = reject;
@@ -115,7 +107,7 @@ export class Forward implements Dispatcher.DispatchHandler {
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
     if (!this.#streaming) return;
-    if (!writeChunk(this.#ctx, this.#res, chunk)) {
+    if (!writeChunk(this.#res, chunk)) {
       controller.pause();
       this.#res.once('drain', this.#resume);
     }
@@ -125,7 +117,7 @@ export class Forward implements Dispatcher.DispatchHandler {
     if (this.#streaming) {
       this.#res.end();
       this.#settle();
-      this.#resolve();
+      this.#resolve(undefined);
     } else if (isRedirect(this.#status) && !this.#settled) {
       this.#follow();
     }
@@ -175,7 +167,7 @@ export class Forward implements Dispatcher.DispatchHandler {
   readonly #clientGone = (): void => {
     if (this.#settled) return;
     this.#settle();
-    this.#resolve();
+    this.#resolve(undefined);
     this.#abort(new errors.RequestAbortedError('the client went away'));
   };
 
@@ -188,9 +180,8 @@ export class Forward implements Dispatcher.DispatchHandler {
     if (this.#settled) return;
     this.#settle();
     if (this.#res.headersSent) {
-      this.#ctx.error = err;
       this.#res.destroy();
-      this.#resolve();
+      this.#resolve(err);
     } else {
       this.#reject(err);
     }

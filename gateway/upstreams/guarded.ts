@@ -1,9 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isModgateError } from '../../core/errors.ts';
-import type { RequestContext } from '../pipeline/context.ts';
 import type { GoproxyRequest } from '../protocol/goproxy-path.ts';
 import type { CircuitBreaker } from './circuit-breaker.ts';
-import type { MetadataRequest, Upstream } from './upstream.ts';
+import type { CutShort, MetadataRequest, Trace, Upstream } from './upstream.ts';
 
 /** What counts against an upstream's circuit: it failed or was too slow, not "no such module". */
 export function countsAsFailure(err: unknown): boolean {
@@ -33,31 +32,28 @@ export class GuardedUpstream implements Upstream {
   }
 
   async serve(
-    ctx: RequestContext,
+    trace: Trace,
     request: GoproxyRequest,
     req: IncomingMessage,
     res: ServerResponse,
     authorization: string | undefined,
-  ): Promise<void> {
+  ): Promise<CutShort> {
     const permit = this.breaker.enter();
+    let cut: CutShort;
     try {
-      await this.inner.serve(ctx, request, req, res, authorization);
+      cut = await this.inner.serve(trace, request, req, res, authorization);
     } catch (err) {
       if (countsAsFailure(err)) permit.failure();
       else permit.success();
       throw err;
     }
-    // A failure after the response started is recorded in ctx, not thrown.
-    if (countsAsFailure(ctx.error)) permit.failure();
+    if (countsAsFailure(cut)) permit.failure();
     else permit.success();
+    return cut;
   }
 
-  fetchText(
-    ctx: RequestContext,
-    request: MetadataRequest,
-    authorization: string | undefined,
-  ): Promise<string> {
-    return this.breaker.run(() => this.inner.fetchText(ctx, request, authorization), countsAsFailure);
+  fetchText(trace: Trace, request: MetadataRequest, authorization: string | undefined): Promise<string> {
+    return this.breaker.run(() => this.inner.fetchText(trace, request, authorization), countsAsFailure);
   }
 
   close(): Promise<void> {

@@ -2,12 +2,11 @@ import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:
 import { rootCertificates } from 'node:tls';
 import { Agent, Pool } from 'undici';
 import type { RemoteUpstreamSettings } from '../config/settings.ts';
-import type { RequestContext } from '../pipeline/context.ts';
 import { type GoproxyRequest, upstreamPath } from '../protocol/goproxy-path.ts';
 import { fetchText } from './fetch-text.ts';
 import { Forward, type ForwardRoute } from './forward.ts';
 import { upstreamRequestHeaders } from './forward-headers.ts';
-import type { MetadataRequest, Upstream } from './upstream.ts';
+import type { CutShort, MetadataRequest, Trace, Upstream } from './upstream.ts';
 
 /** Asks Artifactory to serve a download itself instead of redirecting to cloud storage (JFrog: "Direct Cloud Storage Download"). */
 const NO_REDIRECT_HEADER = 'x-jfrog-download-redirect-to';
@@ -63,32 +62,28 @@ export class RemoteUpstream implements Upstream {
   }
 
   serve(
-    ctx: RequestContext,
+    trace: Trace,
     request: GoproxyRequest,
     req: IncomingMessage,
     res: ServerResponse,
     authorization: string | undefined,
-  ): Promise<void> {
+  ): Promise<CutShort> {
     // The client went away while modgate authenticated and authorized: forwarding
     // now would tie up an upstream socket for a response nobody reads.
-    if (res.destroyed) return Promise.resolve();
-    return new Forward(this.#route, ctx, request, res, {
+    if (res.destroyed) return Promise.resolve(undefined);
+    return new Forward(this.#route, request, res, {
       origin: this.#settings.url.origin,
       path: this.#basePath + wirePath(request),
       method: req.method === 'HEAD' ? 'HEAD' : 'GET',
-      headers: this.#headers(req.headers, ctx, authorization),
+      headers: this.#headers(req.headers, trace, authorization),
     }).run();
   }
 
-  fetchText(
-    ctx: RequestContext,
-    request: MetadataRequest,
-    authorization: string | undefined,
-  ): Promise<string> {
+  fetchText(trace: Trace, request: MetadataRequest, authorization: string | undefined): Promise<string> {
     return fetchText(this.#basePath + wirePath(request), request, {
       upstream: this.name,
       pool: this.#pool,
-      headers: this.#headers({}, ctx, authorization),
+      headers: this.#headers({}, trace, authorization),
       limits: this.#route,
     });
   }
@@ -101,10 +96,10 @@ export class RemoteUpstream implements Upstream {
   /** Allowlisted client headers, the upstream credential, and Artifactory's no-redirect switch when configured. */
   #headers(
     client: IncomingHttpHeaders,
-    ctx: RequestContext,
+    trace: Trace,
     authorization: string | undefined,
   ): IncomingHttpHeaders {
-    const headers = upstreamRequestHeaders(client, authorization, ctx.id);
+    const headers = upstreamRequestHeaders(client, authorization, trace.id);
     if (this.kind === 'artifactory' && this.#settings.redirects === 'disable')
       headers[NO_REDIRECT_HEADER] = 'None';
     return headers;

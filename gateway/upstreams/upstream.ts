@@ -1,24 +1,35 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { RequestContext } from '../pipeline/context.ts';
+import type { ModgateError } from '../../core/errors.ts';
 import type { GoproxyRequest } from '../protocol/goproxy-path.ts';
+
+/** What an upstream call knows of the request it is made for: its id, sent upstream as `x-request-id`. */
+export interface Trace {
+  readonly id: string;
+}
+
+/**
+ * How a `serve` that answered ended: undefined, or the failure that cut a
+ * response already started (its status had been sent, so the connection was cut).
+ */
+export type CutShort = ModgateError | undefined;
 
 /**
  * Something that answers GOPROXY requests: a remote proxy (Athens, later
  * Artifactory) or a local folder. `serve` resolves once the response is
  * complete or has failed; it throws ModgateError only while nothing was sent
- * yet (the pipeline turns it into a refusal), and records bytes in `ctx`.
+ * yet (the pipeline turns it into a refusal) and returns a later failure.
  */
 export interface Upstream {
   readonly name: string;
   readonly kind: 'athens' | 'artifactory' | 'dir';
   serve(
-    ctx: RequestContext,
+    trace: Trace,
     request: GoproxyRequest,
     req: IncomingMessage,
     res: ServerResponse,
     /** The `Authorization` value for the upstream (chosen per route and subject), if any. */
     authorization: string | undefined,
-  ): Promise<void>;
+  ): Promise<CutShort>;
   /**
    * Reads a small metadata document (`list`, `latest`, `info`) for modgate's
    * own use — filtering versions, resolving `@latest`, publish times — with the
@@ -26,11 +37,7 @@ export interface Upstream {
    * (a missing document: `upstream.not_found`/`upstream.gone`, or the dir
    * upstream's `request.not_found`).
    */
-  fetchText(
-    ctx: RequestContext,
-    request: MetadataRequest,
-    authorization: string | undefined,
-  ): Promise<string>;
+  fetchText(trace: Trace, request: MetadataRequest, authorization: string | undefined): Promise<string>;
   close(): Promise<void>;
 }
 

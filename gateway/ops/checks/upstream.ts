@@ -7,13 +7,12 @@
 
 import { constants } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
-import type { IncomingMessage } from 'node:http';
 import { type Check, type CheckOutcome, outcome } from '../../../core/check.ts';
 import { isModgateError } from '../../../core/errors.ts';
 import { escapePath } from '../../../core/gomod/module.ts';
 import type { Principal } from '../../../core/principal.ts';
 import type { GatewaySettings, UpstreamSettings } from '../../config/settings.ts';
-import { newRequestContext, type RequestContext } from '../../pipeline/context.ts';
+import { newRequestId } from '../../pipeline/context.ts';
 import type { RoutingDeps } from '../../pipeline/route.ts';
 import type { Upstream } from '../../upstreams/upstream.ts';
 
@@ -82,7 +81,7 @@ export async function checkUpstream(
   }
   try {
     const list = await upstream.fetchText(
-      probeContext(),
+      { id: newRequestId() },
       { kind: 'list', module, escapedModule: escapePath(module) },
       auth,
     );
@@ -148,14 +147,4 @@ function upstreamFailure(err: unknown, key: string, module: string): CheckOutcom
     default:
       return outcome.fail(detail, "see the upstream's log");
   }
-}
-
-/**
- * A request context for modgate's own probe requests, made the way the
- * pipeline makes one (the upstream sees its id as the request id).
- */
-function probeContext(): RequestContext {
-  const ctx = newRequestContext({ url: '/', method: 'GET', headers: {}, socket: {} } as IncomingMessage);
-  ctx.action = 'modgate.probe';
-  return ctx;
 }

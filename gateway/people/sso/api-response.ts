@@ -60,7 +60,7 @@ export function writeApiError(
   const retryAfter = retryAfterOf(err);
   if (retryAfter !== undefined) res.setHeader('retry-after', retryAfter);
   const reason = oneLine(err.message);
-  ctx.bytesSent += writeJson(
+  writeJson(
     res,
     {
       error: options.error ?? OAUTH_ERROR[err.code] ?? 'server_error',

@@ -51,7 +51,7 @@ export function deviceRoutes(deps: SsoDeps): PageHandler {
         await deps.abuse.deviceLoginStart(ctx.sourceIp);
         const started = await grant.start();
         deps.log.info({ event: 'sso.device.start', trace: ctx.id }, 'device login started');
-        ctx.bytesSent += writeJson(res, started);
+        writeJson(res, started);
       },
     },
     [DEVICE_PATHS.token]: {
@@ -125,7 +125,7 @@ async function deviceToken(
       ? 'sign-in for modgate credential issued through device login'
       : 'personal token issued through device login',
   );
-  ctx.bytesSent += writeJson(res, {
+  writeJson(res, {
     token: issued.token,
     user: user.user,
     groups: user.groups,

@@ -22,7 +22,7 @@ export async function refreshAccess(
     { event: 'token.refreshed', owner: issued.owner, jti: issued.jti, parent: issued.parent, trace: ctx.id },
     'access token refreshed',
   );
-  ctx.bytesSent += writeJson(res, {
+  writeJson(res, {
     token: issued.token,
     user: issued.owner,
     expires_at: new Date(issued.expiresAtMs).toISOString(),

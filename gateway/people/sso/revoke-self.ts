@@ -21,5 +21,5 @@ export async function revokeSelf(
     { event: 'token.revoked', owner: revoked.owner, jti: revoked.jti, via: 'revoke-self', trace: ctx.id },
     'personal token revoked by its holder',
   );
-  ctx.bytesSent += writeJson(res, { revoked: true, owner: revoked.owner, jti: revoked.jti });
+  writeJson(res, { revoked: true, owner: revoked.owner, jti: revoked.jti });
 }

@@ -42,7 +42,7 @@ export class AccountPages {
   /** GET /setup */
   async setup(ctx: RequestContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
     const who = await this.#signedIn(ctx, req, res);
-    if (who) this.#send(ctx, res, 'Set me up', who, (frame) => setupPage(frame, this.#setupView(who)));
+    if (who) this.#send(res, 'Set me up', who, (frame) => setupPage(frame, this.#setupView(who)));
   }
 
   /** POST /setup/token: mints a token and shows it once with the lines that use it. */
@@ -60,7 +60,7 @@ export class AccountPages {
       token: issued.token,
       privatePatterns: this.#routes().flatMap((r) => (r.private ? r.modules : [])),
     };
-    this.#send(ctx, res, 'Set me up', who, (frame) =>
+    this.#send(res, 'Set me up', who, (frame) =>
       setupPage(frame, {
         ...this.#setupView(who),
         minted: {
@@ -77,7 +77,7 @@ export class AccountPages {
   /** GET /tokens */
   async tokens(ctx: RequestContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
     const who = await this.#signedIn(ctx, req, res);
-    if (who) await this.#tokensPage(ctx, res, who, undefined);
+    if (who) await this.#tokensPage(res, who, undefined);
   }
 
   /** POST /tokens/revoke: revokes one of the user's tokens by `jti`. */
@@ -88,7 +88,7 @@ export class AccountPages {
       { event: 'web.token.revoked', user: who.user.user, jti: record.jti, trace: ctx.id },
       'personal token revoked on the tokens page',
     );
-    await this.#tokensPage(ctx, res, who, `Revoked “${record.name}”. It no longer works.`);
+    await this.#tokensPage(res, who, `Revoked “${record.name}”. It no longer works.`);
   }
 
   /** POST /logout: ends the session everywhere. */
@@ -96,7 +96,7 @@ export class AccountPages {
     const { who } = await this.#post(ctx, req, res);
     res.setHeader('set-cookie', await this.#sessions.end(who.session));
     const nonce = newNonce();
-    ctx.bytesSent += sendPage(
+    sendPage(
       res,
       200,
       messagePage(
@@ -107,9 +107,9 @@ export class AccountPages {
     );
   }
 
-  async #tokensPage(ctx: RequestContext, res: ServerResponse, who: SignedIn, notice: string | undefined) {
+  async #tokensPage(res: ServerResponse, who: SignedIn, notice: string | undefined) {
     const tokens = await this.#deps.selfService.list(who.user.user);
-    this.#send(ctx, res, 'My tokens', who, (frame) => tokensPage(frame, { tokens, csrf: who.csrf, notice }));
+    this.#send(res, 'My tokens', who, (frame) => tokensPage(frame, { tokens, csrf: who.csrf, notice }));
   }
 
   /**
@@ -171,15 +171,9 @@ export class AccountPages {
     }));
   }
 
-  #send(
-    ctx: RequestContext,
-    res: ServerResponse,
-    title: string,
-    who: SignedIn,
-    page: (f: Frame) => SafeHtml,
-  ) {
+  #send(res: ServerResponse, title: string, who: SignedIn, page: (f: Frame) => SafeHtml) {
     const nonce = newNonce();
     const frame: Frame = { title, nonce, session: { user: who.user.user, csrf: who.csrf } };
-    ctx.bytesSent += sendPage(res, 200, page(frame), nonce);
+    sendPage(res, 200, page(frame), nonce);
   }
 }

@@ -43,17 +43,15 @@ export function pageHeaders(nonce: string | undefined): Record<string, string> {
   };
 }
 
-/** Sends a page. Returns body bytes sent (for the audit record). */
-export function sendPage(res: ServerResponse, status: number, page: SafeHtml, nonce: string): number {
+/** Sends a page. */
+export function sendPage(res: ServerResponse, status: number, page: SafeHtml, nonce: string): void {
   const body = page.text;
-  const bytes = Buffer.byteLength(body);
   res.writeHead(status, {
     ...pageHeaders(nonce),
     'content-type': 'text/html; charset=utf-8',
-    'content-length': String(bytes),
+    'content-length': String(Buffer.byteLength(body)),
   });
   res.end(body);
-  return bytes;
 }
 
 /** Sends a 303 See Other to `location` (a GET, whatever the request's method was). */

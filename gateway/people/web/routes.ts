@@ -112,5 +112,5 @@ function failurePage(ctx: RequestContext, res: ServerResponse, err: ModgateError
     { title: signIn ? 'Sign-in failed' : 'Request refused', nonce },
     { reason: err.message, kind: 'error', requestId: status >= 500 ? ctx.id : undefined, retry: signIn },
   );
-  ctx.bytesSent += sendPage(res, status, page, nonce);
+  sendPage(res, status, page, nonce);
 }
