@@ -13,6 +13,8 @@
  * Environment: BENCH_SECONDS, seconds per load round (default 5);
  * BENCH_PIN=1 gives the server under test CPU 0 and everything else CPU 1
  * (default: the scheduler places them; see BENCHMARKS.md for why);
+ * BENCH_REFERENCE=<checkout> adds that checkout's gateway (e.g. a worktree of
+ * an older commit) to the `.info` and zip rounds, side by side;
  * BENCH_NODE_FLAGS adds Node flags to the gateway, e.g.
  * "--cpu-prof --cpu-prof-dir=/tmp/prof" (then: node bench/profile-top.ts <file>).
  */
@@ -162,8 +164,9 @@ async function main(): Promise<number> {
     world = await startBenchWorld(dir);
     const contenders = [world.direct, world.nginx, world.modgate];
     const variants = [world.modgatePat, world.modgateRedis];
-    for (const c of [...contenders, ...variants]) console.error(`bench: ${c.name} at ${c.url}`);
-    const notes = await measureLoads(world, contenders);
+    const reference = world.reference === undefined ? [] : [world.reference];
+    for (const c of [...contenders, ...reference, ...variants]) console.error(`bench: ${c.name} at ${c.url}`);
+    const notes = await measureLoads(world, [...contenders, ...reference]);
     notes.push(...(await measurePaced(world, contenders)));
     notes.push(...(await measureVariants(world)));
     const cold = await measureColdAuth(world);
@@ -184,6 +187,7 @@ async function main(): Promise<number> {
     world = undefined;
     const rows: Row[] = [
       ...contenders.map((c) => ({ name: c.name, figures: c.figures })),
+      ...reference.map((c) => ({ name: c.name, figures: c.figures })),
       ...variants.map((c) => ({ name: c.name, figures: c.figures })),
     ];
     const { markdown, missed } = renderTable(rows, CONTENDER_NAMES);

@@ -5,6 +5,7 @@
  * front of it (TLS, Basic auth against a real slapd, the 1,000-rule policy,
  * audit to a file, upstream kind athens), each on its own port.
  */
+import { execFileSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -65,6 +66,8 @@ export interface BenchWorld {
   readonly modgatePat: Contender;
   /** A second gateway, identical but for `state: redis` (a real redis-server on loopback). */
   readonly modgateRedis: Contender;
+  /** With BENCH_REFERENCE=<checkout>: the same gateway run from that checkout, measured side by side. */
+  readonly reference: Contender | undefined;
   stop(): Promise<void>;
 }
 
@@ -128,6 +131,28 @@ async function gatewayConfig(
   return join(dir, 'gateway.yaml');
 }
 
+/**
+ * With BENCH_REFERENCE=<checkout> (e.g. a `git worktree` of an older commit,
+ * with its own node_modules): that checkout's gateway with the same settings,
+ * named by its commit.
+ */
+async function startReference(
+  dir: string,
+  pki: TestPki,
+  slapd: Slapd,
+  upstreamUrl: string,
+): Promise<(GatewayProcess & { name: string }) | undefined> {
+  const checkout = process.env.BENCH_REFERENCE;
+  if (checkout === undefined || checkout === '') return undefined;
+  const commit = execFileSync('git', ['-C', checkout, 'rev-parse', '--short', 'HEAD'], {
+    encoding: 'utf8',
+  }).trim();
+  await mkdir(join(dir, 'modgate-reference'));
+  const config = await gatewayConfig(join(dir, 'modgate-reference'), pki, slapd, upstreamUrl);
+  const gateway = await startGatewayProcess(config, join(dir, 'modgate-reference', 'modgate.log'), checkout);
+  return { ...gateway, name: `modgate at ${commit} (reference)` };
+}
+
 /** Writes the modules, starts slapd, nginx twice and modgate under `dir`. */
 export async function startBenchWorld(dir: string): Promise<BenchWorld> {
   const stops: Array<() => Promise<void>> = [];
@@ -162,6 +187,8 @@ export async function startBenchWorld(dir: string): Promise<BenchWorld> {
     });
     const gatewayRedis = await startGatewayProcess(redisConfig, join(dir, 'modgate-redis', 'modgate.log'));
     stops.push(() => gatewayRedis.stop());
+    const reference = await startReference(dir, pki, slapd, upstream.url);
+    if (reference) stops.push(() => reference.stop());
     const pat = await new PersonalTokens({
       issuer: PAT_ISSUER,
       keys: PatKeyRing.fromPem([{ kid: 'bench', pem: PAT_KEY_PEM }]),
@@ -197,6 +224,7 @@ export async function startBenchWorld(dir: string): Promise<BenchWorld> {
         authorization: basic(user.name, pat.token),
       },
       modgateRedis: secure(gatewayRedis.url, async () => [gatewayRedis.pid], CONTENDER_NAMES.modgateRedis),
+      reference: reference && secure(reference.url, async () => [reference.pid], reference.name),
       stop,
     };
   } catch (err) {

@@ -7,6 +7,7 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 
 const execFileAsync = promisify(execFile);
@@ -127,11 +128,17 @@ export interface GatewayProcess extends BenchProcess {
  * deployed: through the bin's shebang, which carries the gateway's V8 flags.
  * BENCH_NODE_FLAGS adds Node flags for the gateway only, e.g.
  * "--cpu-prof --cpu-prof-dir=/tmp/prof" (a profile is written when it stops).
+ * `checkout`: another checkout of the repository whose bin runs instead
+ * (a reference measured side by side).
  */
-export async function startGatewayProcess(config: string, logFile?: string): Promise<GatewayProcess> {
+export async function startGatewayProcess(
+  config: string,
+  logFile?: string,
+  checkout = '.',
+): Promise<GatewayProcess> {
   const flags = process.env.BENCH_NODE_FLAGS ?? '';
   const env = { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} ${flags}`.trim() };
-  const proc = startProcess('bin/modgate.ts', ['serve', '--config', config], {
+  const proc = startProcess(join(checkout, 'bin/modgate.ts'), ['serve', '--config', config], {
     env,
     ...(logFile === undefined ? {} : { logFile }),
   });
