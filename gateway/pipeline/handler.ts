@@ -19,7 +19,7 @@ import type { PolicyStore } from './policy-store.ts';
 import type { PublishTimes } from './publish-times.ts';
 import { writeAnswer, writeRefusal } from './respond.ts';
 import type { Revocations } from './revocations.ts';
-import { bindUpstream, type RoutingDeps } from './route.ts';
+import { type BoundUpstream, bindUpstream, type RoutingDeps } from './route.ts';
 
 export interface PipelineDeps {
   readonly authenticator: Authenticator;
@@ -56,18 +56,32 @@ export function createHandler(deps: PipelineDeps): (req: IncomingMessage, res: S
     res.setHeader('x-request-id', ctx.id);
     // Draining: finish this response, then close the connection so the client reconnects elsewhere.
     if (deps.readiness.draining) res.setHeader('connection', 'close');
+    // Which upstream served is known once serve ends; the response may close before run resumes.
+    const served: Served = {};
     res.once('close', () => {
+      if (served.by) {
+        ctx.upstream = served.by.servedBy;
+        ctx.fellBackFrom = served.by.fellBackFrom;
+      }
       ctx.status = res.headersSent ? res.statusCode : 0;
       ctx.bytesSent = bodyBytesOf(res);
       deps.audit.record(ctx);
       deps.metrics.request(ctx);
     });
-    run(ctx, req, res, deps, authLog).catch((err: unknown) => refuse(ctx, res, toModgateError(err), deps));
+    run(ctx, served, req, res, deps, authLog).catch((err: unknown) =>
+      refuse(ctx, res, toModgateError(err), deps),
+    );
   };
+}
+
+/** The upstream a request was bound to, read when its response closes. */
+interface Served {
+  by?: BoundUpstream;
 }
 
 async function run(
   ctx: RequestContext,
+  served: Served,
   req: IncomingMessage,
   res: ServerResponse,
   deps: PipelineDeps,
@@ -102,29 +116,25 @@ async function run(
   // One policy per request, even if a reload lands meanwhile.
   const policy = deps.policies.current;
   const upstream = bindUpstream(policy, ctx.identity, request, deps.routing);
+  served.by = upstream;
   ctx.upstream = upstream.name;
   ctx.route = upstream.route;
   res.once('close', await deps.abuse.enterUpstream(upstream.name));
-  try {
-    const authorization = await authorize(ctx, request, ctx.identity, {
-      policy,
-      upstream,
-      publishTimes: deps.publishTimes,
-    });
-    ctx.policy = authorization.policy;
-    ctx.policyFiltered = authorization.filtered;
-    ctx.resolvedVersion = authorization.resolvedVersion;
-    const { outcome } = authorization;
-    if (outcome.kind === 'refuse') throw outcome.error;
-    if (outcome.kind === 'answer') {
-      writeAnswer(res, outcome.body, outcome.contentType);
-      return;
-    }
-    ctx.error = await upstream.serve(ctx, request, req, res);
-  } finally {
-    ctx.upstream = upstream.servedBy;
-    ctx.fellBackFrom = upstream.fellBackFrom;
+  const authorization = await authorize(ctx, request, ctx.identity, {
+    policy,
+    upstream,
+    publishTimes: deps.publishTimes,
+  });
+  ctx.policy = authorization.policy;
+  ctx.policyFiltered = authorization.filtered;
+  ctx.resolvedVersion = authorization.resolvedVersion;
+  const { outcome } = authorization;
+  if (outcome.kind === 'refuse') throw outcome.error;
+  if (outcome.kind === 'answer') {
+    writeAnswer(res, outcome.body, outcome.contentType);
+    return;
   }
+  ctx.error = await upstream.serve(ctx, request, req, res);
 }
 
 function refuse(ctx: RequestContext, res: ServerResponse, err: ModgateError, deps: PipelineDeps): void {
