@@ -63,8 +63,8 @@ export interface RedisStoreOptions {
 }
 
 export type RedisClient = Redis | Cluster;
-/** Which of the store's two connections a client is, for `CLIENT LIST` and logs. */
-export type ClientRole = 'commands' | 'subscriber';
+/** Which connection a client is (the store's two, durable records'), for `CLIENT LIST` and logs. */
+export type ClientRole = 'commands' | 'subscriber' | 'durable';
 
 /** A short, secret-free description of where Redis is, for logs. */
 export function describeTopology(topology: RedisTopology): string {

@@ -12,7 +12,7 @@ export interface LuaScript {
   readonly sha: string;
 }
 
-function script(lua: string): LuaScript {
+export function script(lua: string): LuaScript {
   return { lua, sha: createHash('sha1').update(lua).digest('hex') };
 }
 
