@@ -29,7 +29,7 @@ const RECOVERY_SLACK_MS = 1_000;
 const INFO = '/example.com/hello/@v/v1.0.0.info';
 
 const UNREACHABLE =
-  /^modgate: upstream athens unreachable \((ECONNREFUSED|ECONNRESET)\) \(request [0-9a-f]{32}\)\n$/;
+  /^modgate: upstream athens unreachable \((ECONNREFUSED|ECONNRESET|connection closed)\) \(request [0-9a-f]{32}\)\n$/;
 const CIRCUIT_OPEN =
   /^modgate: upstream athens is failing; circuit open, retrying in (\d+)s \(request [0-9a-f]{32}\)\n$/;
 

@@ -1,5 +1,4 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
 import {
   type FileHandle,
   mkdir,
@@ -89,6 +88,8 @@ export class VerifiedCache {
     const path = join(this.#dir, 'tmp', `${randomBytes(12).toString('hex')}.spool`);
     const hash = createHash('sha256');
     let size = 0;
+    // Opened before the body flows, so the file exists (and is removed) however early the body fails.
+    const handle = await open(path, 'wx', 0o600);
     try {
       await pipeline(
         body,
@@ -100,9 +101,10 @@ export class VerifiedCache {
             yield chunk;
           }
         },
-        createWriteStream(path, { flags: 'wx', mode: 0o600 }),
+        handle.createWriteStream(),
       );
     } catch (err) {
+      await handle.close().catch(() => undefined);
       await rm(path, { force: true });
       throw err;
     }
