@@ -12,12 +12,13 @@ import { writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { gatewayConfigSchema, RENAMED_CONFIG_KEYS } from '../gateway/config/schema.ts';
+import { SECRET_REF_PATTERN } from '../gateway/config/secrets.ts';
 
 /** The reference, relative to the repository root. */
 export const CONFIG_DOCS_PATH = 'docs/configuration.md';
 
-/** What a secret reference looks like (gateway/config/schema.ts `secretRef`). */
-const SECRET_PATTERN = '^(env:[A-Za-z_][A-Za-z0-9_]*|file:.+)$';
+/** What a secret reference looks like (gateway/config/secrets.ts `secretRef`). */
+const SECRET_PATTERN = SECRET_REF_PATTERN.source;
 /** The default shown for an object that applies, with its keys' defaults, when absent. */
 const ON_BY_DEFAULT = 'on';
 /** JSON Schema's stand-in for "no upper bound" on integers. */

@@ -18,6 +18,7 @@ import {
 } from '../abuse/source-throttle.ts';
 import { SUMDB_NAME_RE } from '../protocol/goproxy-path.ts';
 import { stateConfigSchema } from '../state/config.ts';
+import { secretRef } from './secrets.ts';
 
 /**
  * The shape of `gateway.yaml`. Types only; validation beyond shape and the
@@ -82,14 +83,6 @@ export const DEFAULT_PUBLISH_TIME_CACHE_ENTRIES = 100_000;
  * cannot drift): a revocation at the IdP takes effect within it.
  */
 export const DEFAULT_INTROSPECTION_CACHE_MAX_TTL = `${DEFAULT_INTROSPECTION_CACHE_MAX_TTL_MS / 60_000}m`;
-
-/** A secret is only ever a reference: `env:NAME` or `file:/path`. Literal secrets are rejected. */
-export const secretRef = z
-  .string()
-  .regex(
-    /^(env:[A-Za-z_][A-Za-z0-9_]*|file:.+)$/,
-    'must be a reference, env:NAME or file:/path (literal secrets are not allowed)',
-  );
 
 /** A duration of at least 1ms, `fallbackMs` when absent. */
 const positiveDuration = (fallbackMs: number) =>

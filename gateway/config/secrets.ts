@@ -1,6 +1,18 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
+import { z } from 'zod';
 import { ModgateError } from '../../core/errors.ts';
+
+/** What a secret reference looks like: `env:NAME` or `file:/path`. */
+export const SECRET_REF_PATTERN = /^(env:[A-Za-z_][A-Za-z0-9_]*|file:.+)$/;
+
+/**
+ * A secret is only ever a reference: `env:NAME` or `file:/path`. Literal
+ * secrets are rejected. The one schema for every secret key of gateway.yaml.
+ */
+export const secretRef = z
+  .string()
+  .regex(SECRET_REF_PATTERN, 'must be a reference, env:NAME or file:/path (literal secrets are not allowed)');
 
 /**
  * Resolves a secret reference (`env:NAME` or `file:/path`, already shape-checked

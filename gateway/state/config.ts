@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { durationMs } from '../../core/duration.ts';
 import { unsafe } from '../../core/unsafe-settings.ts';
+import { secretRef } from '../config/secrets.ts';
 
 /**
  * The `state:` section of gateway.yaml, to be merged into
@@ -31,18 +32,6 @@ export const DEFAULT_STATE_COMMAND_TIMEOUT = '250ms';
 export const DEFAULT_STATE_CONNECT_TIMEOUT = '2s';
 /** Largest accepted command timeout (milliseconds): every request may wait this long when Redis hangs. */
 const MAX_COMMAND_TIMEOUT_MS = 5_000;
-
-/**
- * A secret reference, `env:NAME` or `file:/path`. The same rule as
- * gateway/config/schema.ts's `secretRef`, repeated so that schema.ts can import
- * this file without an import cycle.
- */
-const secretRef = z
-  .string()
-  .regex(
-    /^(env:[A-Za-z_][A-Za-z0-9_]*|file:.+)$/,
-    'must be a reference, env:NAME or file:/path (literal secrets are not allowed)',
-  );
 
 /** `host:port`, `[v6]:port`. */
 export const HOST_PORT = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?):(\d{1,5})$/;
