@@ -4,7 +4,7 @@ import { unsafe } from '../../core/unsafe-settings.ts';
 import { secretRef } from '../config/secrets.ts';
 
 /**
- * The `state:` section of gateway.yaml, to be merged into
+ * The `state:` section of gateway.yaml, composed into
  * gateway/config/schema.ts. Shape and cross-field rules only; secrets are
  * resolved by gateway/state/settings.ts. Every object is strict.
  *
@@ -54,21 +54,36 @@ const encryptionSchema = z.strictObject({
   keys: z
     .array(
       z.strictObject({
-        id: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, 'must be 1-32 letters, digits, - or _'),
+        id: z
+          .string()
+          .regex(/^[A-Za-z0-9_-]{1,32}$/, 'must be 1-32 letters, digits, - or _')
+          .describe('Key id (1-32 letters, digits, `-`, `_`), stored with each sealed value.'),
         /** 32 bytes: 64 hex digits or base64 (`openssl rand -base64 32`). */
-        key: secretRef,
+        key: secretRef.describe('32 bytes: 64 hex digits or base64 (`openssl rand -base64 32`).'),
       }),
     )
     .min(1)
-    .refine((keys) => new Set(keys.map((k) => k.id)).size === keys.length, 'key ids must be unique'),
+    .refine((keys) => new Set(keys.map((k) => k.id)).size === keys.length, 'key ids must be unique')
+    .describe('Keys by id; the first seals, every one opens (rotation: add the new key first).'),
 });
+const encryption = encryptionSchema
+  .optional()
+  .describe('Seals values at rest (minted upstream tokens) with AES-256-GCM.');
 
-const maxEntries = z.int().min(1).default(DEFAULT_STATE_MAX_ENTRIES);
+const maxEntries = z
+  .int()
+  .min(1)
+  .default(DEFAULT_STATE_MAX_ENTRIES)
+  .describe(
+    'Bound on process-local entries (the memory store itself, or the fallback while Redis is unreachable).',
+  );
 
 const memoryStateSchema = z.strictObject({
-  kind: z.literal('memory'),
+  kind: z
+    .literal('memory')
+    .describe('`memory`: one process; `redis`: shared by every process pointing at the same Redis.'),
   max_entries: maxEntries,
-  encryption: encryptionSchema.optional(),
+  encryption,
 });
 
 const redisStateSchema = z
@@ -78,23 +93,41 @@ const redisStateSchema = z
     url: z
       .url({ protocol: /^rediss?$/ })
       .refine((u) => !/^rediss?:\/\/[^/]*@/.test(u), 'must not carry credentials (use username/password)')
-      .optional(),
+      .optional()
+      .describe('Standalone Redis: `redis://host:port/db` or `rediss://…` (TLS); no credentials in the URL.'),
     /** Sentinel: the Sentinels to ask, and the master group `name` they monitor. */
-    sentinels: z.array(hostPort).min(1).optional(),
-    name: z.string().min(1).optional(),
-    sentinel_username: z.string().min(1).optional(),
-    sentinel_password: secretRef.optional(),
+    sentinels: z
+      .array(hostPort)
+      .min(1)
+      .optional()
+      .describe('Redis Sentinel: the Sentinels to ask (`host:port`).'),
+    name: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('The master group name the Sentinels monitor (required with `sentinels`).'),
+    sentinel_username: z.string().min(1).optional().describe('ACL user for the Sentinels.'),
+    sentinel_password: secretRef.optional().describe('Password for the Sentinels.'),
     /** Database number with Sentinel (a URL carries its own; Cluster has only 0). */
-    db: z.int().min(0).max(15).optional(),
+    db: z
+      .int()
+      .min(0)
+      .max(15)
+      .optional()
+      .describe('Database number with Sentinel (a URL carries its own; Cluster has only 0).'),
     /** Cluster: seed nodes. */
-    nodes: z.array(hostPort).min(1).optional(),
-    username: z.string().min(1).optional(),
-    password: secretRef.optional(),
+    nodes: z.array(hostPort).min(1).optional().describe('Redis Cluster: seed nodes (`host:port`).'),
+    username: z.string().min(1).optional().describe('Redis ACL user.'),
+    password: secretRef.optional().describe('Redis password.'),
     /** TLS to Redis and Sentinels; a rediss:// URL turns it on too. */
     tls: z
       .strictObject({
-        ca: secretRef.optional(),
-        server_name: z.string().min(1).optional(),
+        ca: secretRef.optional().describe('Extra CA (PEM) for Redis.'),
+        server_name: z
+          .string()
+          .min(1)
+          .optional()
+          .describe('Name expected in the Redis certificate, when it differs from the host.'),
         /** Opt-in: accept any certificate (testing only; warned about at start). */
         insecure_skip_verify: z
           .boolean()
@@ -104,14 +137,22 @@ const redisStateSchema = z
               true,
               'any certificate is accepted from Redis, which holds lockouts, revocations and tokens',
             ),
+          )
+          .describe(
+            'Opt-in: accept any certificate (testing only); warned about at start and by check-config.',
           ),
       })
-      .optional(),
-    command_timeout: timeout(DEFAULT_STATE_COMMAND_TIMEOUT, MAX_COMMAND_TIMEOUT_MS),
-    connect_timeout: timeout(DEFAULT_STATE_CONNECT_TIMEOUT, 60_000),
+      .optional()
+      .describe('TLS to Redis and the Sentinels (a `rediss://` URL turns it on too).'),
+    command_timeout: timeout(DEFAULT_STATE_COMMAND_TIMEOUT, MAX_COMMAND_TIMEOUT_MS).describe(
+      'Bound on one Redis call (at most 5s); on trouble modgate answers from process-local state instead of failing requests, except that revocation checks fail closed (personal tokens get 503; see deployment.md).',
+    ),
+    connect_timeout: timeout(DEFAULT_STATE_CONNECT_TIMEOUT, 60_000).describe(
+      'Bound on connecting to Redis, TLS and AUTH included.',
+    ),
     /** Bound on the per-process fallback (entries). */
     max_entries: maxEntries,
-    encryption: encryptionSchema.optional(),
+    encryption,
   })
   .superRefine((redis, ctx) => {
     const chosen = (['url', 'sentinels', 'nodes'] as const).filter((k) => redis[k] !== undefined);
@@ -150,7 +191,10 @@ const redisStateSchema = z
 /** `state:` — `kind: memory` (default) or `kind: redis`. */
 export const stateConfigSchema = z
   .discriminatedUnion('kind', [memoryStateSchema, redisStateSchema])
-  .prefault({ kind: DEFAULT_STATE_KIND });
+  .prefault({ kind: DEFAULT_STATE_KIND })
+  .describe(
+    'Shared state — credential cache, lockouts, rate limits, revocations, minted tokens: in-process (`memory`), or Redis for several processes.',
+  );
 
 export type StateConfig = z.output<typeof stateConfigSchema>;
 export type RedisStateConfig = Extract<StateConfig, { kind: 'redis' }>;

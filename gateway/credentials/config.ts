@@ -1,0 +1,76 @@
+import { z } from 'zod';
+import { durationMs } from '../../core/duration.ts';
+import { unsafe } from '../../core/unsafe-settings.ts';
+import { secretRef } from '../config/secrets.ts';
+
+/** The `credentials:` section of gateway.yaml: what modgate presents to upstreams, by name. */
+
+/** Default lifetime of a minted Artifactory token. */
+export const DEFAULT_TOKEN_EXPIRES_IN = '15m';
+/** Default margin before expiry at which a minted token is replaced. */
+export const DEFAULT_TOKEN_REFRESH_BEFORE = '60s';
+/** Default limit for one token mint. */
+export const DEFAULT_TOKEN_TIMEOUT = '10s';
+
+const credentialSchema = z.discriminatedUnion('kind', [
+  z.strictObject({
+    kind: z
+      .literal('static')
+      .describe(
+        '`static`: one fixed Basic or Bearer credential; `artifactory-token`: a short-lived Artifactory access token minted per user.',
+      ),
+    basic: z
+      .strictObject({
+        username: z.string().min(1).describe('User name.'),
+        password: secretRef.describe('Password.'),
+      })
+      .optional()
+      .describe('A fixed Basic credential.'),
+    bearer: z
+      .strictObject({ token: secretRef.describe('The token.') })
+      .optional()
+      .describe('A fixed Bearer token.'),
+  }),
+  z.strictObject({
+    kind: z.literal('artifactory-token'),
+    /** The platform base; tokens are minted at <url>/access/api/v1/tokens. */
+    url: z
+      .url({ protocol: /^https?$/ })
+      .describe('The JFrog platform base; tokens are minted at `<url>/access/api/v1/tokens`.'),
+    admin_token: secretRef.describe('An Artifactory token allowed to mint tokens for other users.'),
+    /** Scope template; {user} and {groups} (comma-joined, allowlisted) are filled in. */
+    scope: z
+      .string()
+      .min(1)
+      .default('applied-permissions/groups:{groups}')
+      .describe('Scope of minted tokens; `{user}` and `{groups}` (comma-joined, allowlisted) are filled in.'),
+    /** Directory groups that may appear in a scope: a list, or a map directory group → Artifactory group. */
+    allowed_groups: z
+      .union([z.array(z.string().min(1)), z.record(z.string(), z.string().min(1))])
+      .optional()
+      .describe(
+        'Directory groups that may appear in a scope: a list, or a map directory group → Artifactory group. Others are left out.',
+      ),
+    expires_in: durationMs.prefault(DEFAULT_TOKEN_EXPIRES_IN).describe('Lifetime of a minted token.'),
+    refresh_before: durationMs
+      .prefault(DEFAULT_TOKEN_REFRESH_BEFORE)
+      .describe('A token is minted again this long before it expires (one mint per user at a time).'),
+    timeout: durationMs.prefault(DEFAULT_TOKEN_TIMEOUT).describe('Bound on one mint call.'),
+    ca: secretRef.optional().describe('Extra CA (PEM) trusted for the mint endpoint.'),
+    allow_insecure_http: z
+      .boolean()
+      .default(false)
+      .meta(unsafe(true, 'the admin token and minted tokens may cross the network in clear text'))
+      .describe('Opt-in: mint over plain `http://` (tests only); warned about at start and by check-config.'),
+  }),
+]);
+
+export const credentialsSchema = z
+  .record(
+    z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'credential names: lowercase letters, digits, dashes'),
+    credentialSchema,
+  )
+  .default({})
+  .describe(
+    'Credentials modgate presents to upstreams, by name; routes pick one per subject. Client credentials never reach an upstream.',
+  );

@@ -1,0 +1,65 @@
+import { z } from 'zod';
+import { durationMs } from '../../../core/duration.ts';
+import { unsafe } from '../../../core/unsafe-settings.ts';
+import { secretRef } from '../../config/secrets.ts';
+
+/** The `sso:` section of gateway.yaml: browser login and `modgate login` against an OIDC provider. */
+
+/** Default lifetime of a browser session after SSO login. */
+export const DEFAULT_SSO_SESSION_TTL = '8h';
+/** Default lifetime of a personal token minted by the set-up page or `modgate login` (30 days). */
+export const DEFAULT_SSO_TOKEN_TTL = '720h';
+/** Default lifetime of the access tokens `modgate credential` refreshes (GOAUTH). */
+export const DEFAULT_SSO_ACCESS_TOKEN_TTL = '1h';
+/** Default OIDC scopes asked for at login. */
+export const DEFAULT_SSO_SCOPES = ['openid', 'profile'];
+/**
+ * Single sign-on for people: browser login (authorization code + PKCE) to
+ * the set-up page, and the device grant behind `modgate login`. Both end in
+ * a personal token, so `personal_tokens` and `listen.public_url` are required.
+ */
+export const ssoSchema = z
+  .strictObject({
+    /** The IdP's issuer URL (OIDC discovery). */
+    issuer: z.url().describe("The IdP's issuer URL (OIDC discovery)."),
+    client_id: z.string().min(1).describe("modgate's client id at the IdP."),
+    client_secret: secretRef.describe("modgate's client secret."),
+    scopes: z.array(z.string().min(1)).default(DEFAULT_SSO_SCOPES).describe('Scopes asked for at login.'),
+    /** The ID-token claim naming the directory user. */
+    user_claim: z
+      .string()
+      .min(1)
+      .default('preferred_username')
+      .describe('The ID-token claim naming the directory user.'),
+    strip_suffix: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('Removed from the claim value first (e.g. `@corp.example`).'),
+    /** Seals session cookies (AES-GCM); at least 32 characters, the same in every process. */
+    session_key: secretRef.describe(
+      'Seals session cookies (AES-GCM); at least 32 characters, the same in every process.',
+    ),
+    session_ttl: durationMs.prefault(DEFAULT_SSO_SESSION_TTL).describe('Lifetime of a browser session.'),
+    /** Lifetime of the personal tokens people mint (at most the personal-token maximum, 90 days). */
+    token_ttl: durationMs
+      .prefault(DEFAULT_SSO_TOKEN_TTL)
+      .describe(
+        'Lifetime of the personal tokens people mint (at most 90 days), and of a `modgate credential` sign-in.',
+      ),
+    access_token_ttl: durationMs
+      .prefault(DEFAULT_SSO_ACCESS_TOKEN_TTL)
+      .describe(
+        'Lifetime of the access tokens `modgate credential` (GOAUTH) refreshes from a sign-in; at most `sso.token_ttl`.',
+      ),
+    /** Opt-in: an IdP over plain http — tests only. */
+    allow_insecure_http: z
+      .boolean()
+      .default(false)
+      .meta(unsafe(true, 'login codes, ID tokens and the client secret may cross the network in clear text'))
+      .describe('Opt-in: an IdP over plain http — tests only; warned about at start and by check-config.'),
+  })
+  .optional()
+  .describe(
+    'Browser single sign-on against an OIDC provider, for the token set-up page and `modgate login`; needs `listen.public_url` and `personal_tokens`.',
+  );

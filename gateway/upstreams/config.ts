@@ -1,0 +1,149 @@
+import { z } from 'zod';
+import { durationMs } from '../../core/duration.ts';
+import { unsafe } from '../../core/unsafe-settings.ts';
+import { secretRef } from '../config/secrets.ts';
+
+/** The `upstreams:` and `default_upstream:` sections of gateway.yaml: the module proxies behind modgate. */
+
+/** Default time an upstream may stay silent (before headers or mid-body) before modgate gives up with 504. */
+export const DEFAULT_UPSTREAM_TIMEOUT = '30s';
+/** Default time to connect to an upstream. */
+export const DEFAULT_UPSTREAM_CONNECT_TIMEOUT = '5s';
+/** Default keep-alive pool size per upstream (sockets). */
+export const DEFAULT_UPSTREAM_MAX_SOCKETS = 64;
+/** Default consecutive upstream failures that open its circuit breaker. */
+export const DEFAULT_BREAKER_FAILURES = 5;
+/** Default time an open circuit refuses before a probe. */
+export const DEFAULT_BREAKER_COOL_DOWN = '30s';
+
+const breakerSchema = z.strictObject({
+  /** Consecutive failures (5xx, timeouts, unreachable) that open the circuit. */
+  failures: z
+    .int()
+    .min(1)
+    .default(DEFAULT_BREAKER_FAILURES)
+    .describe('Consecutive failures (5xx, timeouts, unreachable) that open the circuit.'),
+  /** How long an open circuit refuses before it lets a probe through. */
+  cool_down: durationMs
+    .prefault(DEFAULT_BREAKER_COOL_DOWN)
+    .describe('How long an open circuit refuses before letting a probe through.'),
+  half_open_probes: z.int().min(1).default(1).describe('Requests let through while half-open.'),
+});
+
+const httpUrl = z.url({ protocol: /^https?$/ });
+
+/** What every remote GOPROXY upstream (Athens, Artifactory) shares. */
+const remoteFields = {
+  /** Time to the first byte of the answer. */
+  timeout: durationMs
+    .prefault(DEFAULT_UPSTREAM_TIMEOUT)
+    .describe(
+      'Time to the first byte of the answer, and the longest silence mid-body unless `idle_timeout` is set; then 504.',
+    ),
+  /** Time to establish the TCP (and TLS) connection. */
+  connect_timeout: durationMs
+    .prefault(DEFAULT_UPSTREAM_CONNECT_TIMEOUT)
+    .describe('Time to establish the TCP (and TLS) connection; then 502.'),
+  /** Longest silence in the middle of a body; default: `timeout`. */
+  idle_timeout: durationMs
+    .optional()
+    .describe('Longest silence in the middle of a body (default: `timeout`).'),
+  /** Client certificate and key (PEM) for upstreams that require mutual TLS. */
+  client_cert: secretRef
+    .optional()
+    .describe('Client certificate (PEM) for an upstream that requires mutual TLS.'),
+  client_key: secretRef.optional().describe('Its private key (PEM).'),
+  max_sockets: z
+    .int()
+    .min(1)
+    .default(DEFAULT_UPSTREAM_MAX_SOCKETS)
+    .describe('Keep-alive connection pool size to this upstream.'),
+  /** Extra CA bundle (PEM) trusted for this upstream, besides the system roots. */
+  ca: secretRef.optional().describe('Extra CA (PEM) trusted for this upstream, besides the system roots.'),
+  /** Opt-in: allow an http:// URL (credentials and modules cross the network in clear text). */
+  allow_insecure_http: z
+    .boolean()
+    .default(false)
+    .meta(unsafe(true, 'credentials and modules may cross the network in clear text'))
+    .describe(
+      'Opt-in: allow an `http://` URL (credentials and modules cross the network in clear); warned about at start and by check-config.',
+    ),
+  /** The credential (see `credentials`) used when a route names none. */
+  credential: z
+    .string()
+    .optional()
+    .describe('The credential (see `credentials`) sent when a route names none.'),
+  circuit_breaker: breakerSchema
+    .prefault({})
+    .describe('Stops calling a failing upstream: open → 503 with `Retry-After` until a probe succeeds.'),
+  /** Another upstream that serves public routes while this one's circuit is open or it is unreachable. */
+  fallback: z
+    .string()
+    .optional()
+    .describe(
+      "Another upstream that serves public routes while this one's circuit is open or it is unreachable (never private routes).",
+    ),
+  /** A module this upstream must list (`@v/list`) for modgate to call it ready (/readyz, check-config). */
+  probe_module: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      'A module this upstream must list (`@v/list`) for `/readyz` and check-config to call it ready; without it readiness only warns.',
+    ),
+};
+
+const upstreamSchema = z.discriminatedUnion('kind', [
+  z.strictObject({
+    kind: z
+      .literal('athens')
+      .describe(
+        '`athens` (GOPROXY protocol at `url`), `artifactory` (`<url>/api/go/<repository>`) or `dir` (a GOPROXY-layout folder served read-only).',
+      ),
+    url: httpUrl.describe('Base URL; for Athens it may carry a path prefix.'),
+    /** Athens' one static basic-auth user (shorthand for a static credential). */
+    username: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("Athens' one static basic-auth user (shorthand for a `static` credential)."),
+    password: secretRef.optional().describe("That user's password."),
+    ...remoteFields,
+  }),
+  z.strictObject({
+    kind: z.literal('artifactory'),
+    /** The Artifactory base, e.g. https://artifactory.corp.example/artifactory */
+    url: httpUrl,
+    /** The Go repository key: requests go to <url>/api/go/<repository>/... */
+    repository: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'must be an Artifactory repository key')
+      .describe('The Artifactory Go repository key (a virtual repository usually).'),
+    /** follow: modgate follows download redirects (credentials only to the same host); disable: asks Artifactory not to redirect. */
+    redirects: z
+      .enum(['follow', 'disable'])
+      .default('follow')
+      .describe(
+        '`follow`: modgate follows download redirects itself (credentials only to the same host); `disable`: sends `X-JFrog-Download-Redirect-To: None`.',
+      ),
+    ...remoteFields,
+  }),
+  z.strictObject({
+    kind: z.literal('dir'),
+    path: z
+      .string()
+      .min(1)
+      .describe('The folder (GOPROXY layout: `<module>/@v/list`, `<version>.info|.mod|.zip`).'),
+  }),
+]);
+
+export const upstreamsSchema = z
+  .record(
+    z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'upstream names: lowercase letters, digits, dashes'),
+    upstreamSchema,
+  )
+  .describe(
+    'The module proxies behind modgate, by name (lowercase letters, digits, dashes). Policy routes and `default_upstream` refer to these names.',
+  );
+
+export const defaultUpstreamSchema = z.string().describe('The upstream for modules no policy route matches.');
