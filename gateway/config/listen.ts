@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { durationMs } from '../../core/duration.ts';
 import { unsafe } from '../../core/unsafe-settings.ts';
-import { secretRef } from './secrets.ts';
+import { TrustedProxies } from '../pipeline/client-ip.ts';
+import { type ConfigCtx, secretRef } from './secrets.ts';
 
 /** The `listen:` and `tls:` sections of gateway.yaml: where the GOPROXY server listens, and its certificate. */
 
@@ -47,6 +48,17 @@ export const listenSchema = z
   })
   .prefault({})
   .describe('Where the GOPROXY server listens (https, or http behind a TLS terminator).');
+
+/** Cross-field rules of `listen:` (run once the whole file has its shape). */
+export function listenRules(listen: z.output<typeof listenSchema>, ctx: ConfigCtx): void {
+  for (const p of TrustedProxies.problems(listen.trusted_proxies)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['listen', 'trusted_proxies', String(p.index)],
+      message: p.message,
+    });
+  }
+}
 
 export const tlsSchema = z
   .union([

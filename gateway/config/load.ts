@@ -1,16 +1,21 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, resolve } from 'node:path';
-import { DEFAULT_PAT_MAX_TTL_MS } from '../../auth/pat/personal-tokens.ts';
 import { isModgateError, ModgateError } from '../../core/errors.ts';
 import { unsafeWarnings } from '../../core/unsafe-settings.ts';
-import { deepFreeze, formatProblem, parseYamlWith, type YamlProblem } from '../../core/yaml-validate.ts';
-import { TrustedProxies } from '../pipeline/client-ip.ts';
+import {
+  deepFreeze,
+  formatProblem,
+  joinKeyPath,
+  parseYamlWith,
+  type YamlProblem,
+} from '../../core/yaml-validate.ts';
 import { type StateSettings, stateSettings } from '../state/settings.ts';
 import {
   type CredentialConfig,
   type GatewayConfigFile,
   gatewayConfigSchema,
+  gatewayRulesSchema,
   type LdapConfig,
   RENAMED_CONFIG_KEYS,
   type UpstreamConfig,
@@ -24,8 +29,6 @@ import type {
   SsoSettings,
   UpstreamSettings,
 } from './settings.ts';
-
-type LineOf = (path: readonly PropertyKey[]) => number | undefined;
 
 /**
  * Loads `gateway.yaml`: shape (schema), cross-field rules, then secrets and
@@ -50,8 +53,17 @@ export function loadGatewayConfig(file: string): GatewaySettings {
 export function settingsFromYaml(path: string, text: string): GatewaySettings {
   const parsed = parseYamlWith(text, gatewayConfigSchema, { renamedKeys: RENAMED_CONFIG_KEYS });
   if (!parsed.ok) throw invalid(path, parsed.problems);
-  const problems = crossCheck(parsed.value, parsed.lineOf);
-  if (problems.length > 0) throw invalid(path, problems);
+  const ruled = gatewayRulesSchema.safeParse(parsed.value);
+  if (!ruled.success) {
+    throw invalid(
+      path,
+      ruled.error.issues.map((issue) => ({
+        path: joinKeyPath(issue.path),
+        line: parsed.lineOf(issue.path),
+        message: issue.message,
+      })),
+    );
+  }
   const secretProblems: YamlProblem[] = [];
   const settings = resolveSettings(parsed.value, dirname(path), (keys, message) =>
     secretProblems.push({ path: keys.join('.'), line: parsed.lineOf(keys), message }),
@@ -68,94 +80,6 @@ function invalid(file: string, problems: readonly YamlProblem[]): ModgateError {
   return new ModgateError('config.invalid', `${file}: ${lines.length} problem(s)\n${lines.join('\n')}`, {
     detail: { problems },
   });
-}
-
-function crossCheck(config: GatewayConfigFile, lineOf: LineOf): YamlProblem[] {
-  const problems: YamlProblem[] = [];
-  const at = (path: PropertyKey[], message: string) =>
-    problems.push({ path: path.join('.'), line: lineOf(path), message });
-  if (!(config.default_upstream in config.upstreams)) {
-    at(
-      ['default_upstream'],
-      `names no upstream (defined: ${Object.keys(config.upstreams).join(', ') || 'none'})`,
-    );
-  }
-  const credentialNames = Object.keys(config.credentials);
-  for (const [name, up] of Object.entries(config.upstreams)) {
-    if (up.kind === 'dir') continue;
-    if (up.url.startsWith('http:') && !up.allow_insecure_http) {
-      at(['upstreams', name, 'url'], 'is plain http; set allow_insecure_http: true to accept that');
-    }
-    if (up.kind === 'athens' && (up.username === undefined) !== (up.password === undefined)) {
-      at(['upstreams', name], 'username and password go together');
-    }
-    if ((up.client_cert === undefined) !== (up.client_key === undefined)) {
-      at(['upstreams', name], 'client_cert and client_key go together');
-    }
-    if (up.credential !== undefined && !(up.credential in config.credentials)) {
-      at(
-        ['upstreams', name, 'credential'],
-        `names no credential (defined: ${credentialNames.join(', ') || 'none'})`,
-      );
-    }
-    if (up.fallback !== undefined && (up.fallback === name || !(up.fallback in config.upstreams))) {
-      at(['upstreams', name, 'fallback'], 'must name another upstream');
-    }
-  }
-  for (const [name, cred] of Object.entries(config.credentials)) {
-    if (cred.kind === 'static' && (cred.basic === undefined) === (cred.bearer === undefined)) {
-      at(['credentials', name], 'a static credential has exactly one of basic or bearer');
-    }
-    if (cred.kind === 'artifactory-token' && cred.url.startsWith('http:') && !cred.allow_insecure_http) {
-      at(['credentials', name, 'url'], 'is plain http; set allow_insecure_http: true to accept that');
-    }
-  }
-  if (config.sso !== undefined) {
-    if (config.listen.public_url === undefined) {
-      at(['sso'], 'needs listen.public_url (the IdP redirects the browser back to it)');
-    }
-    if (config.personal_tokens === undefined) {
-      at(['sso'], 'needs personal_tokens (login ends in a personal token)');
-    }
-    if (config.sso.access_token_ttl > config.sso.token_ttl) {
-      at(['sso', 'access_token_ttl'], 'is longer than sso.token_ttl, the sign-in it is refreshed from');
-    }
-    if (config.sso.token_ttl > DEFAULT_PAT_MAX_TTL_MS) {
-      at(
-        ['sso', 'token_ttl'],
-        `is longer than personal tokens may live (${DEFAULT_PAT_MAX_TTL_MS / 3_600_000}h)`,
-      );
-    }
-    if (config.sso.issuer.startsWith('http:') && !config.sso.allow_insecure_http) {
-      at(['sso', 'issuer'], 'is plain http; set allow_insecure_http: true to accept that');
-    }
-  }
-  const jwt = config.jwt;
-  if (jwt !== undefined) {
-    if (jwt.issuers.length === 0 && jwt.introspection === undefined) {
-      at(['jwt'], 'needs issuers (JWTs) or introspection (opaque tokens)');
-    }
-    if (jwt.introspection?.issuer.startsWith('http:') && !jwt.allow_insecure_http) {
-      at(
-        ['jwt', 'introspection', 'issuer'],
-        'is plain http; set jwt.allow_insecure_http: true to accept that',
-      );
-    }
-    if (
-      jwt.introspection !== undefined &&
-      jwt.introspection.audiences.length === 0 &&
-      jwt.introspection.client_ids.length === 0
-    ) {
-      at(
-        ['jwt', 'introspection'],
-        'needs audiences or client_ids: without them, a token the IdP issued to any of its clients is accepted',
-      );
-    }
-  }
-  for (const p of TrustedProxies.problems(config.listen.trusted_proxies)) {
-    at(['listen', 'trusted_proxies', p.index], p.message);
-  }
-  return problems;
 }
 
 type Report = (keys: string[], message: string) => void;

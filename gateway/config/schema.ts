@@ -1,22 +1,22 @@
 import { z } from 'zod';
 import { durationMs } from '../../core/duration.ts';
 import { abuseSchema } from '../abuse/config.ts';
-import { credentialsSchema } from '../credentials/config.ts';
+import { credentialRules, credentialsSchema } from '../credentials/config.ts';
 import { adminSchema, auditSchema, logSchema, metricsSchema } from '../ops/config.ts';
-import { ssoSchema } from '../people/sso/config.ts';
+import { ssoRules, ssoSchema } from '../people/sso/config.ts';
 import { authSchema, directorySchema } from '../pipeline/auth-config.ts';
-import { jwtSchema, personalTokensSchema } from '../pipeline/token-config.ts';
+import { jwtRules, jwtSchema, personalTokensSchema } from '../pipeline/token-config.ts';
 import { SUMDB_NAME_RE } from '../protocol/goproxy-path.ts';
 import { stateConfigSchema } from '../state/config.ts';
-import { defaultUpstreamSchema, upstreamsSchema } from '../upstreams/config.ts';
-import { listenSchema, tlsSchema } from './listen.ts';
+import { defaultUpstreamSchema, upstreamRules, upstreamsSchema } from '../upstreams/config.ts';
+import { listenRules, listenSchema, tlsSchema } from './listen.ts';
 
 /**
  * The shape of `gateway.yaml`, composed of the sections each subsystem owns
  * (`listen`/`tls` in ./listen.ts, `upstreams` in gateway/upstreams/config.ts,
- * …). Types only; validation beyond shape and the resolution of secret
- * references live in gateway/config/load.ts. Every object is strict: unknown
- * keys are errors.
+ * …), and its cross-field rules ({@link gatewayRulesSchema}), each owned
+ * by its section. The resolution of secret references lives in
+ * gateway/config/load.ts. Every object is strict: unknown keys are errors.
  */
 
 /** Default checksum databases served under `/sumdb/<name>/` (names): the go command's default GOSUMDB. */
@@ -102,6 +102,23 @@ export const gatewayConfigSchema = z.strictObject({
 });
 
 export type GatewayConfigFile = z.output<typeof gatewayConfigSchema>;
+/**
+ * The cross-field rules of a gateway.yaml that has its shape, each owned by
+ * its section, reported in this order. A separate step rather than a pipe
+ * after the shape: zod pipes on past an unknown key, and these rules must
+ * see only a file whose shape is right.
+ */
+export const gatewayRulesSchema = z.custom<GatewayConfigFile>().superRefine((config, ctx) => {
+  upstreamRules(config, ctx);
+  credentialRules(config.credentials, ctx);
+  ssoRules(
+    { sso: config.sso, publicUrl: config.listen.public_url, personalTokens: config.personal_tokens },
+    ctx,
+  );
+  jwtRules(config.jwt, ctx);
+  listenRules(config.listen, ctx);
+});
+
 export type UpstreamConfig = GatewayConfigFile['upstreams'][string];
 export type CredentialConfig = GatewayConfigFile['credentials'][string];
 export type LdapConfig = Extract<GatewayConfigFile['directory'], { ldap: unknown }>['ldap'];

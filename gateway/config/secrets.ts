@@ -14,6 +14,9 @@ export const secretRef = z
   .string()
   .regex(SECRET_REF_PATTERN, 'must be a reference, env:NAME or file:/path (literal secrets are not allowed)');
 
+/** What zod gives a refinement or a transform of a section, and problems are reported through. */
+export type ConfigCtx = z.core.$RefinementCtx;
+
 /**
  * Resolves a secret reference (`env:NAME` or `file:/path`, already shape-checked
  * by the schema). Relative file paths are taken from `baseDir` (the config

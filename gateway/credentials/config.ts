@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { durationMs } from '../../core/duration.ts';
 import { unsafe } from '../../core/unsafe-settings.ts';
-import { secretRef } from '../config/secrets.ts';
+import { type ConfigCtx, secretRef } from '../config/secrets.ts';
 
 /** The `credentials:` section of gateway.yaml: what modgate presents to upstreams, by name. */
 
@@ -74,3 +74,25 @@ export const credentialsSchema = z
   .describe(
     'Credentials modgate presents to upstreams, by name; routes pick one per subject. Client credentials never reach an upstream.',
   );
+
+type CredentialConfig = z.output<typeof credentialSchema>;
+
+/** Cross-field rules of `credentials:` (run once the whole file has its shape). */
+export function credentialRules(credentials: Record<string, CredentialConfig>, ctx: ConfigCtx): void {
+  for (const [name, cred] of Object.entries(credentials)) {
+    if (cred.kind === 'static' && (cred.basic === undefined) === (cred.bearer === undefined)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['credentials', name],
+        message: 'a static credential has exactly one of basic or bearer',
+      });
+    }
+    if (cred.kind === 'artifactory-token' && cred.url.startsWith('http:') && !cred.allow_insecure_http) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['credentials', name, 'url'],
+        message: 'is plain http; set allow_insecure_http: true to accept that',
+      });
+    }
+  }
+}

@@ -3,7 +3,7 @@ import { DEFAULT_INTROSPECTION_CACHE_MAX_TTL_MS } from '../../auth/introspection
 import { DEFAULT_INTROSPECTION_USER_CLAIM, DEFAULT_OPAQUE_TOKEN_LOGIN } from '../../auth/opaque-token.ts';
 import { durationMs } from '../../core/duration.ts';
 import { unsafe } from '../../core/unsafe-settings.ts';
-import { secretRef } from '../config/secrets.ts';
+import { type ConfigCtx, secretRef } from '../config/secrets.ts';
 
 /** The `jwt:` and `personal_tokens:` sections of gateway.yaml: the tokens the token verifiers accept. */
 
@@ -61,7 +61,7 @@ const introspectionSchema = z.strictObject({
   client_secret: secretRef.describe("The secret of modgate's own client (`modgate_client_id`)."),
   /**
    * Accepted `aud` values of the introspection response. With `client_ids`:
-   * at least one of the two lists is required (load.ts), and a token must
+   * at least one of the two lists is required (jwtRules), and a token must
    * match every list given.
    */
   audiences: z
@@ -146,6 +146,29 @@ export const jwtSchema = z
   .describe(
     'IdP-issued access tokens: JWTs, as `Authorization: Bearer` or as the Basic password (netrc), and opaque tokens as `Authorization: Bearer` or as the Basic password of `introspection.netrc_login`, checked at the IdP (`introspection`). The user must exist and be enabled in the directory, unless the token is a service identity’s. Needs `issuers`, `introspection` or both.',
   );
+
+/** Cross-field rules of `jwt:` (run once the whole file has its shape). */
+export function jwtRules(jwt: z.output<typeof jwtSchema>, ctx: ConfigCtx): void {
+  if (jwt === undefined) return;
+  const at = (path: string[], message: string) =>
+    ctx.addIssue({ code: 'custom', path: ['jwt', ...path], message });
+  if (jwt.issuers.length === 0 && jwt.introspection === undefined) {
+    at([], 'needs issuers (JWTs) or introspection (opaque tokens)');
+  }
+  if (jwt.introspection?.issuer.startsWith('http:') && !jwt.allow_insecure_http) {
+    at(['introspection', 'issuer'], 'is plain http; set jwt.allow_insecure_http: true to accept that');
+  }
+  if (
+    jwt.introspection !== undefined &&
+    jwt.introspection.audiences.length === 0 &&
+    jwt.introspection.client_ids.length === 0
+  ) {
+    at(
+      ['introspection'],
+      'needs audiences or client_ids: without them, a token the IdP issued to any of its clients is accepted',
+    );
+  }
+}
 
 /** modgate personal access tokens (sent as the Basic password); verification keys, the first one signs. */
 export const personalTokensSchema = z

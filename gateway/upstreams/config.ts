@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { durationMs } from '../../core/duration.ts';
 import { unsafe } from '../../core/unsafe-settings.ts';
-import { secretRef } from '../config/secrets.ts';
+import { type ConfigCtx, secretRef } from '../config/secrets.ts';
 
 /** The `upstreams:` and `default_upstream:` sections of gateway.yaml: the module proxies behind modgate. */
 
@@ -147,3 +147,40 @@ export const upstreamsSchema = z
   );
 
 export const defaultUpstreamSchema = z.string().describe('The upstream for modules no policy route matches.');
+
+type UpstreamsConfig = z.output<typeof upstreamsSchema>;
+const plainHttp = 'is plain http; set allow_insecure_http: true to accept that';
+
+/** Cross-field rules of `upstreams:` and `default_upstream:` (run once the whole file has its shape). */
+export function upstreamRules(
+  config: { upstreams: UpstreamsConfig; default_upstream: string; credentials: Record<string, unknown> },
+  ctx: ConfigCtx,
+): void {
+  const at = (path: string[], message: string) => ctx.addIssue({ code: 'custom', path, message });
+  if (!(config.default_upstream in config.upstreams)) {
+    at(
+      ['default_upstream'],
+      `names no upstream (defined: ${Object.keys(config.upstreams).join(', ') || 'none'})`,
+    );
+  }
+  const credentialNames = Object.keys(config.credentials);
+  for (const [name, up] of Object.entries(config.upstreams)) {
+    if (up.kind === 'dir') continue;
+    if (up.url.startsWith('http:') && !up.allow_insecure_http) at(['upstreams', name, 'url'], plainHttp);
+    if (up.kind === 'athens' && (up.username === undefined) !== (up.password === undefined)) {
+      at(['upstreams', name], 'username and password go together');
+    }
+    if ((up.client_cert === undefined) !== (up.client_key === undefined)) {
+      at(['upstreams', name], 'client_cert and client_key go together');
+    }
+    if (up.credential !== undefined && !(up.credential in config.credentials)) {
+      at(
+        ['upstreams', name, 'credential'],
+        `names no credential (defined: ${credentialNames.join(', ') || 'none'})`,
+      );
+    }
+    if (up.fallback !== undefined && (up.fallback === name || !(up.fallback in config.upstreams))) {
+      at(['upstreams', name, 'fallback'], 'must name another upstream');
+    }
+  }
+}

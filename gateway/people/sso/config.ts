@@ -1,7 +1,8 @@
 import { z } from 'zod';
+import { DEFAULT_PAT_MAX_TTL_MS } from '../../../auth/pat/personal-tokens.ts';
 import { durationMs } from '../../../core/duration.ts';
 import { unsafe } from '../../../core/unsafe-settings.ts';
-import { secretRef } from '../../config/secrets.ts';
+import { type ConfigCtx, secretRef } from '../../config/secrets.ts';
 
 /** The `sso:` section of gateway.yaml: browser login and `modgate login` against an OIDC provider. */
 
@@ -63,3 +64,26 @@ export const ssoSchema = z
   .describe(
     'Browser single sign-on against an OIDC provider, for the token set-up page and `modgate login`; needs `listen.public_url` and `personal_tokens`.',
   );
+
+/** Cross-field rules of `sso:` (run once the whole file has its shape). */
+export function ssoRules(
+  config: { sso: z.output<typeof ssoSchema>; publicUrl: string | undefined; personalTokens: unknown },
+  ctx: ConfigCtx,
+): void {
+  const sso = config.sso;
+  if (sso === undefined) return;
+  const at = (path: string[], message: string) =>
+    ctx.addIssue({ code: 'custom', path: ['sso', ...path], message });
+  if (config.publicUrl === undefined)
+    at([], 'needs listen.public_url (the IdP redirects the browser back to it)');
+  if (config.personalTokens === undefined) at([], 'needs personal_tokens (login ends in a personal token)');
+  if (sso.access_token_ttl > sso.token_ttl) {
+    at(['access_token_ttl'], 'is longer than sso.token_ttl, the sign-in it is refreshed from');
+  }
+  if (sso.token_ttl > DEFAULT_PAT_MAX_TTL_MS) {
+    at(['token_ttl'], `is longer than personal tokens may live (${DEFAULT_PAT_MAX_TTL_MS / 3_600_000}h)`);
+  }
+  if (sso.issuer.startsWith('http:') && !sso.allow_insecure_http) {
+    at(['issuer'], 'is plain http; set allow_insecure_http: true to accept that');
+  }
+}
