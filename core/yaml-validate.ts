@@ -66,7 +66,13 @@ export function parseYamlWith<S extends z.ZodType>(
   schema: S,
   options: YamlParseOptions = {},
 ):
-  | { ok: true; value: Readonly<z.output<S>>; lineOf: (path: readonly PropertyKey[]) => number | undefined }
+  | {
+      ok: true;
+      value: Readonly<z.output<S>>;
+      /** The document as plain data, before validation (for a second schema over the same file). */
+      input: unknown;
+      lineOf: (path: readonly PropertyKey[]) => number | undefined;
+    }
   | { ok: false; problems: YamlProblem[] } {
   const counter = new LineCounter();
   const doc = parseDocument(text, { lineCounter: counter, prettyErrors: false, uniqueKeys: true });
@@ -92,7 +98,8 @@ export function parseYamlWith<S extends z.ZodType>(
       ],
     };
   }
-  const result = schema.safeParse(data ?? {});
+  const input = data ?? {};
+  const result = schema.safeParse(input);
   if (!result.success) {
     const renamed = options.renamedKeys ?? {};
     const problems = result.error.issues.flatMap((issue) => {
@@ -119,7 +126,7 @@ export function parseYamlWith<S extends z.ZodType>(
     );
     return { ok: false, problems: problems.filter((p) => !replaced.has(p.path)) };
   }
-  return { ok: true, value: deepFreeze(result.data), lineOf: (path) => lineOf(doc, counter, path) };
+  return { ok: true, value: deepFreeze(result.data), input, lineOf: (path) => lineOf(doc, counter, path) };
 }
 
 /** Like parseYamlWith, but throws one ModgateError('config.invalid') listing every problem, one per line. */

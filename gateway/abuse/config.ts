@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { durationMs } from '../../core/duration.ts';
-import { secretRef } from '../config/secrets.ts';
+import { optionalSecretAt, secretRef } from '../config/secrets.ts';
 import {
   DEFAULT_LOCKOUT_LOCK_MS,
   DEFAULT_LOCKOUT_MAX_FAILURES,
@@ -96,3 +96,26 @@ export const abuseSchema = z
   .describe(
     'Abuse protection: failed-login lockout per user name, a throttle on addresses that fail for many user names, per-identity rate limit, concurrent upstream requests. All on by default, with the values below; a source address is never refused as such: a credential that verifies, or is in the verified cache, passes whoever shares its address.',
   );
+
+/** `abuse:` with its key read; durations in milliseconds. */
+export const abuseSettingsSchema = abuseSchema.transform((abuse, ctx) => ({
+  key: optionalSecretAt(ctx, abuse.key, ['key']),
+  lockout: {
+    maxFailures: abuse.lockout.max_failures,
+    windowMs: abuse.lockout.window,
+    lockMs: abuse.lockout.lock,
+  },
+  sourceThrottle: {
+    maxUsers: abuse.source_throttle.max_users,
+    windowMs: abuse.source_throttle.window,
+    durationMs: abuse.source_throttle.duration,
+    delayMs: abuse.source_throttle.delay,
+  },
+  rateLimit: { requests: abuse.rate_limit.requests, windowMs: abuse.rate_limit.window },
+  upstreamConcurrency: {
+    limit: abuse.upstream_concurrency.limit,
+    slotTtlMs: abuse.upstream_concurrency.slot_ttl,
+  },
+}));
+
+export type AbuseSettings = z.output<typeof abuseSettingsSchema>;

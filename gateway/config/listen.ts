@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { durationMs } from '../../core/duration.ts';
 import { unsafe } from '../../core/unsafe-settings.ts';
 import { TrustedProxies } from '../pipeline/client-ip.ts';
-import { type ConfigCtx, secretRef } from './secrets.ts';
+import { type ConfigCtx, secretAt, secretRef } from './secrets.ts';
 
 /** The `listen:` and `tls:` sections of gateway.yaml: where the GOPROXY server listens, and its certificate. */
 
@@ -60,6 +60,16 @@ export function listenRules(listen: z.output<typeof listenSchema>, ctx: ConfigCt
   }
 }
 
+/** `listen:` as the server takes it; durations in milliseconds. */
+export const listenSettingsSchema = listenSchema.transform((listen) => ({
+  host: listen.host,
+  port: listen.port,
+  publicUrl: listen.public_url,
+  trustedProxies: listen.trusted_proxies,
+  /** From connecting until the request headers are complete (ms). */
+  headersTimeoutMs: listen.headers_timeout,
+}));
+
 export const tlsSchema = z
   .union([
     z.strictObject({
@@ -84,3 +94,17 @@ export const tlsSchema = z
   .describe(
     'The server certificate. Either `cert` + `key`, or `behind_tls_terminator: true`. The go command sends credentials only over https.',
   );
+
+/** The certificate and key (PEM), or plain http behind a TLS terminator (written out: no key tells them apart). */
+type Tls = { readonly cert: string; readonly key: string } | { readonly behindTlsTerminator: true };
+
+/** `tls:` with the certificate and key read (PEM). */
+export const tlsSettingsSchema = tlsSchema.transform(
+  (tls, ctx): Tls =>
+    'cert' in tls
+      ? { cert: secretAt(ctx, tls.cert, ['cert']), key: secretAt(ctx, tls.key, ['key']) }
+      : { behindTlsTerminator: true as const },
+);
+
+export type ListenSettings = z.output<typeof listenSettingsSchema>;
+export type TlsSettings = z.output<typeof tlsSettingsSchema>;

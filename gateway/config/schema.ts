@@ -1,22 +1,51 @@
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { durationMs } from '../../core/duration.ts';
-import { abuseSchema } from '../abuse/config.ts';
-import { credentialRules, credentialsSchema } from '../credentials/config.ts';
-import { adminSchema, auditSchema, logSchema, metricsSchema } from '../ops/config.ts';
-import { ssoRules, ssoSchema } from '../people/sso/config.ts';
-import { authSchema, directorySchema } from '../pipeline/auth-config.ts';
-import { jwtRules, jwtSchema, personalTokensSchema } from '../pipeline/token-config.ts';
+import { abuseSchema, abuseSettingsSchema } from '../abuse/config.ts';
+import { credentialRules, credentialsSchema, credentialsSettingsSchema } from '../credentials/config.ts';
+import {
+  adminSchema,
+  adminSettingsSchema,
+  auditSchema,
+  auditSettingsSchema,
+  logSchema,
+  metricsSchema,
+  metricsSettingsSchema,
+} from '../ops/config.ts';
+import { ssoRules, ssoSchema, ssoSettingsSchema, withPublicUrl } from '../people/sso/config.ts';
+import {
+  authSchema,
+  authSettingsSchema,
+  directorySchema,
+  directorySettingsSchema,
+} from '../pipeline/auth-config.ts';
+import {
+  jwtRules,
+  jwtSchema,
+  jwtSettingsSchema,
+  personalTokensSchema,
+  personalTokensSettingsSchema,
+} from '../pipeline/token-config.ts';
 import { SUMDB_NAME_RE } from '../protocol/goproxy-path.ts';
 import { stateConfigSchema } from '../state/config.ts';
-import { defaultUpstreamSchema, upstreamRules, upstreamsSchema } from '../upstreams/config.ts';
-import { listenRules, listenSchema, tlsSchema } from './listen.ts';
+import { stateSettingsSchema } from '../state/settings.ts';
+import {
+  defaultUpstreamSchema,
+  upstreamRules,
+  upstreamsSchema,
+  upstreamsSettingsSchema,
+} from '../upstreams/config.ts';
+import { listenRules, listenSchema, listenSettingsSchema, tlsSchema, tlsSettingsSchema } from './listen.ts';
+import { configPath } from './secrets.ts';
 
 /**
  * The shape of `gateway.yaml`, composed of the sections each subsystem owns
- * (`listen`/`tls` in ./listen.ts, `upstreams` in gateway/upstreams/config.ts,
- * …), and its cross-field rules ({@link gatewayRulesSchema}), each owned
- * by its section. The resolution of secret references lives in
- * gateway/config/load.ts. Every object is strict: unknown keys are errors.
+ * (`listen`/`tls` here, `upstreams` in gateway/upstreams/config.ts, …).
+ * Three steps, each only when the one before found no problem:
+ * {@link gatewayConfigSchema} checks the shape (every object strict),
+ * {@link gatewayRulesSchema} the cross-field rules, and
+ * {@link gatewaySettingsSchema} resolves secrets and paths into the
+ * settings (gateway/config/load.ts runs them).
  */
 
 /** Default checksum databases served under `/sumdb/<name>/` (names): the go command's default GOSUMDB. */
@@ -102,6 +131,7 @@ export const gatewayConfigSchema = z.strictObject({
 });
 
 export type GatewayConfigFile = z.output<typeof gatewayConfigSchema>;
+
 /**
  * The cross-field rules of a gateway.yaml that has its shape, each owned by
  * its section, reported in this order. A separate step rather than a pipe
@@ -119,6 +149,58 @@ export const gatewayRulesSchema = z.custom<GatewayConfigFile>().superRefine((con
   listenRules(config.listen, ctx);
 });
 
-export type UpstreamConfig = GatewayConfigFile['upstreams'][string];
-export type CredentialConfig = GatewayConfigFile['credentials'][string];
-export type LdapConfig = Extract<GatewayConfigFile['directory'], { ldap: unknown }>['ldap'];
+/**
+ * gateway.yaml resolved into the gateway's settings: secrets read, paths made
+ * absolute, durations in milliseconds. Sections are resolved in this order,
+ * which is the order their problems are reported in.
+ */
+export const gatewaySettingsSchema = z
+  .strictObject({
+    tls: tlsSettingsSchema,
+    directory: directorySettingsSchema,
+    upstreams: upstreamsSettingsSchema,
+    credentials: credentialsSettingsSchema,
+    listen: listenSettingsSchema,
+    abuse: abuseSettingsSchema,
+    auth: authSettingsSchema,
+    default_upstream: defaultUpstreamSchema,
+    checksum_databases: checksumDatabasesSchema,
+    policy: policySchema,
+    audit: auditSettingsSchema,
+    log: logSchema,
+    metrics: metricsSettingsSchema,
+    shutdown_timeout: shutdownTimeoutSchema,
+    state: stateSettingsSchema,
+    workers: workersSchema,
+    admin: adminSettingsSchema,
+    jwt: jwtSettingsSchema,
+    personal_tokens: personalTokensSettingsSchema,
+    sso: ssoSettingsSchema,
+  })
+  .transform((s) => ({
+    listen: s.listen,
+    abuse: s.abuse,
+    tls: s.tls,
+    directory: s.directory,
+    auth: s.auth,
+    upstreams: s.upstreams,
+    defaultUpstream: s.default_upstream,
+    /** Checksum database names served under `/sumdb/<name>/`. */
+    checksumDatabases: s.checksum_databases,
+    credentials: s.credentials,
+    policy: { path: configPath(s.policy.path), publishTimeCacheEntries: s.policy.publish_time_cache_entries },
+    audit: s.audit,
+    log: s.log,
+    metrics: s.metrics,
+    shutdownTimeoutMs: s.shutdown_timeout,
+    state: s.state,
+    /** Worker processes to run; resolved from `auto`. */
+    workers: s.workers === 'auto' ? (s.state.kind === 'redis' ? availableParallelism() : 1) : s.workers,
+    admin: s.admin,
+    jwt: s.jwt,
+    personalTokens: s.personal_tokens,
+    sso:
+      s.sso === undefined || s.listen.publicUrl === undefined
+        ? undefined
+        : withPublicUrl(s.sso, s.listen.publicUrl),
+  }));

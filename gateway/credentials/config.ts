@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { durationMs } from '../../core/duration.ts';
 import { unsafe } from '../../core/unsafe-settings.ts';
-import { type ConfigCtx, secretRef } from '../config/secrets.ts';
+import { type ConfigCtx, optionalSecretAt, secretAt, secretRef } from '../config/secrets.ts';
 
 /** The `credentials:` section of gateway.yaml: what modgate presents to upstreams, by name. */
 
@@ -96,3 +96,46 @@ export function credentialRules(credentials: Record<string, CredentialConfig>, c
     }
   }
 }
+
+/** One credential with its secrets read; durations in milliseconds (`expiresInS` in seconds). */
+function credentialSettings(name: string, cred: CredentialConfig, ctx: ConfigCtx) {
+  const at = (key: string) => [name, key];
+  if (cred.kind === 'static') {
+    return cred.basic
+      ? {
+          kind: 'static' as const,
+          name,
+          scheme: 'basic' as const,
+          username: cred.basic.username,
+          password: secretAt(ctx, cred.basic.password, at('basic')),
+        }
+      : {
+          kind: 'static' as const,
+          name,
+          scheme: 'bearer' as const,
+          token: secretAt(ctx, cred.bearer?.token ?? '', at('bearer')),
+        };
+  }
+  return {
+    kind: 'artifactory-token' as const,
+    name,
+    url: new URL(cred.url),
+    adminToken: secretAt(ctx, cred.admin_token, at('admin_token')),
+    scope: cred.scope,
+    allowedGroups: cred.allowed_groups,
+    expiresInS: Math.round(cred.expires_in / 1000),
+    refreshBeforeMs: cred.refresh_before,
+    timeoutMs: cred.timeout,
+    ca: optionalSecretAt(ctx, cred.ca, at('ca')),
+    allowInsecureHttp: cred.allow_insecure_http,
+  };
+}
+
+/** `credentials:` by name, with secrets read. */
+export const credentialsSettingsSchema = credentialsSchema.transform((credentials, ctx) =>
+  Object.fromEntries(
+    Object.entries(credentials).map(([name, cred]) => [name, credentialSettings(name, cred, ctx)]),
+  ),
+);
+
+export type CredentialSettings = Readonly<z.output<typeof credentialsSettingsSchema>[string]>;

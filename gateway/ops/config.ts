@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { secretRef } from '../config/secrets.ts';
+import { configPath, optionalSecretAt, secretAt, secretRef } from '../config/secrets.ts';
 
 /** The `audit:`, `log:`, `metrics:` and `admin:` sections of gateway.yaml: what operators see and use. */
 
@@ -36,6 +36,26 @@ export const auditSchema = z
   .default({ sink: 'stdout' })
   .describe('The audit trail: one ECS JSON line per request (see docs/operations.md, "The audit log").');
 
+const SIZE_UNITS = { B: 1, KB: 1024, MB: 1024 ** 2, GB: 1024 ** 3 } as const;
+
+/** `100MB` → bytes (the schema checked the shape). */
+function parseSize(text: string): number {
+  const m = /^(\d+)(B|KB|MB|GB)$/.exec(text);
+  return m ? Number(m[1]) * SIZE_UNITS[m[2] as keyof typeof SIZE_UNITS] : 0;
+}
+
+/** `audit:` with the file's path made absolute and its rotation size in bytes. */
+export const auditSettingsSchema = auditSchema.transform((audit) =>
+  audit.sink === 'file'
+    ? {
+        sink: 'file' as const,
+        path: configPath(audit.path),
+        rotateBytes: parseSize(audit.rotate_size),
+        keep: audit.keep,
+      }
+    : audit,
+);
+
 export const logSchema = z
   .strictObject({
     level: z
@@ -57,8 +77,20 @@ export const metricsSchema = z
   .optional()
   .describe('Prometheus metrics (`GET /metrics`) on a plain-http listener of their own; off when absent.');
 
+/** `metrics:` with the scraper's token read. */
+export const metricsSettingsSchema = metricsSchema.transform((metrics, ctx) =>
+  metrics === undefined
+    ? undefined
+    : { host: metrics.host, port: metrics.port, token: optionalSecretAt(ctx, metrics.token, ['token']) },
+);
+
 /** The admin API (`POST /_modgate/admin/revoke`), enabled by a bearer token. */
 export const adminSchema = z
   .strictObject({ token: secretRef.describe('The bearer token the admin API requires.') })
   .optional()
   .describe('The admin API (`POST`/`DELETE /_modgate/admin/revoke`); off when absent.');
+
+/** `admin:` with its token read. */
+export const adminSettingsSchema = adminSchema.transform((admin, ctx) =>
+  admin === undefined ? undefined : { token: secretAt(ctx, admin.token, ['token']) },
+);

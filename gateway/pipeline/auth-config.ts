@@ -1,7 +1,8 @@
 import { z } from 'zod';
+import type { LdapDirectoryOptions } from '../../auth/ldap-directory.ts';
 import { durationMs } from '../../core/duration.ts';
 import { unsafe } from '../../core/unsafe-settings.ts';
-import { secretRef } from '../config/secrets.ts';
+import { type ConfigCtx, configPath, optionalSecretAt, secretAt, secretRef } from '../config/secrets.ts';
 
 /** The `directory:` and `auth:` sections of gateway.yaml: who the users are, and the password caches. */
 
@@ -99,6 +100,39 @@ export const directorySchema = z
   ])
   .describe('Who the users are: an LDAP directory (`ldap`) or a users file (`file`). Exactly one.');
 
+function ldapOptions(ldap: z.output<typeof ldapSchema>, ctx: ConfigCtx): LdapDirectoryOptions {
+  const at = (key: string) => ['ldap', key];
+  return {
+    url: ldap.url,
+    startTls: ldap.start_tls,
+    tls: { ca: optionalSecretAt(ctx, ldap.ca, at('ca')), insecureSkipVerify: ldap.insecure_skip_verify },
+    bindDn: ldap.bind_dn,
+    bindPassword: secretAt(ctx, ldap.bind_password, at('bind_password')),
+    userBase: ldap.user_base,
+    userFilter: ldap.user_filter,
+    userNameAttribute: ldap.user_name_attribute,
+    groups:
+      ldap.groups.from === 'memberOf'
+        ? { from: 'memberOf' }
+        : {
+            from: 'search',
+            base: ldap.groups.base,
+            filter: ldap.groups.filter,
+            nameAttribute: ldap.groups.name_attribute,
+          },
+    disabledFilter: ldap.disabled_filter,
+    timeoutMs: ldap.timeout,
+    poolSize: ldap.pool_size,
+  };
+}
+
+/** `directory:` with the bind password read and the users file's path made absolute. */
+export const directorySettingsSchema = directorySchema.transform((directory, ctx) =>
+  'ldap' in directory
+    ? { kind: 'ldap' as const, options: ldapOptions(directory.ldap, ctx) }
+    : { kind: 'file' as const, path: configPath(directory.file.path) },
+);
+
 export const authSchema = z
   .strictObject({
     realm: z
@@ -132,3 +166,15 @@ export const authSchema = z
   })
   .prefault({})
   .describe('Password authentication and its caches.');
+
+/** `auth:` with the cache key read; durations in milliseconds. */
+export const authSettingsSchema = authSchema.transform((auth, ctx) => ({
+  realm: auth.realm,
+  cacheTtlMs: auth.cache_ttl,
+  cacheMaxEntries: auth.cache_max_entries,
+  negativeTtlMs: auth.negative_cache_ttl,
+  cacheKey: optionalSecretAt(ctx, auth.cache_key, ['cache_key']),
+}));
+
+export type DirectorySettings = z.output<typeof directorySettingsSchema>;
+export type AuthSettings = z.output<typeof authSettingsSchema>;

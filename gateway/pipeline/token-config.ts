@@ -3,7 +3,7 @@ import { DEFAULT_INTROSPECTION_CACHE_MAX_TTL_MS } from '../../auth/introspection
 import { DEFAULT_INTROSPECTION_USER_CLAIM, DEFAULT_OPAQUE_TOKEN_LOGIN } from '../../auth/opaque-token.ts';
 import { durationMs } from '../../core/duration.ts';
 import { unsafe } from '../../core/unsafe-settings.ts';
-import { type ConfigCtx, secretRef } from '../config/secrets.ts';
+import { type ConfigCtx, secretAt, secretRef } from '../config/secrets.ts';
 
 /** The `jwt:` and `personal_tokens:` sections of gateway.yaml: the tokens the token verifiers accept. */
 
@@ -170,6 +170,50 @@ export function jwtRules(jwt: z.output<typeof jwtSchema>, ctx: ConfigCtx): void 
   }
 }
 
+type IntrospectionConfig = z.output<typeof introspectionSchema>;
+
+/** RFC 7662 introspection of opaque access tokens, with modgate's client secret read. */
+function introspectionSettings(introspection: IntrospectionConfig, ctx: ConfigCtx) {
+  return {
+    issuer: introspection.issuer,
+    /** modgate's own client at the IdP (client authentication at the introspection endpoint). */
+    modgateClientId: introspection.modgate_client_id,
+    clientSecret: secretAt(ctx, introspection.client_secret, ['introspection', 'client_secret']),
+    /** Accepted `aud` values; empty: `aud` is not checked. */
+    audiences: introspection.audiences,
+    /** Accepted `client_id` values; empty: not checked. At least one of the two lists is non-empty. */
+    clientIds: introspection.client_ids,
+    userClaim: introspection.user_claim,
+    stripSuffix: introspection.strip_suffix,
+    /** The Basic user name (netrc `login`) whose password is an opaque token. */
+    netrcLogin: introspection.netrc_login,
+    /** Longest reuse of an answer (ms). */
+    cacheMaxTtlMs: introspection.cache_max_ttl,
+  };
+}
+
+/** `jwt:` as the token verifiers take it; durations in milliseconds. */
+export const jwtSettingsSchema = jwtSchema.transform((jwt, ctx) =>
+  jwt === undefined
+    ? undefined
+    : {
+        clockSkewMs: jwt.clock_skew,
+        allowInsecureHttp: jwt.allow_insecure_http,
+        issuers: jwt.issuers.map((i) => ({
+          issuer: i.issuer,
+          audiences: i.audiences,
+          jwksUri: i.jwks_uri,
+          algorithms: i.algorithms,
+          userClaim: i.user_claim,
+          stripSuffix: i.strip_suffix,
+        })),
+        serviceIdentities: jwt.service_identities,
+        /** Opaque access tokens checked at the IdP, if configured. */
+        introspection:
+          jwt.introspection === undefined ? undefined : introspectionSettings(jwt.introspection, ctx),
+      },
+);
+
 /** modgate personal access tokens (sent as the Basic password); verification keys, the first one signs. */
 export const personalTokensSchema = z
   .strictObject({
@@ -187,3 +231,16 @@ export const personalTokensSchema = z
   })
   .optional()
   .describe('modgate personal access tokens (`mgp_…`), sent as the Basic password.');
+
+/** `personal_tokens:` with the keys read (PEM). */
+export const personalTokensSettingsSchema = personalTokensSchema.transform((tokens, ctx) =>
+  tokens === undefined
+    ? undefined
+    : {
+        issuer: tokens.issuer,
+        keys: tokens.keys.map((k, i) => ({
+          kid: k.kid,
+          pem: secretAt(ctx, k.pem, ['keys', String(i), 'pem']),
+        })),
+      },
+);

@@ -1,33 +1,28 @@
-import type { StateConfig } from './config.ts';
-import { parseSealingKey, randomSealer, type SealingKey, ValueSealer } from './crypto.ts';
+import type { z } from 'zod';
+import { isModgateError } from '../../core/errors.ts';
+import { secretAt } from '../config/secrets.ts';
+import { type StateConfig, stateConfigSchema } from './config.ts';
+import { parseSealingKey, randomSealer, ValueSealer } from './crypto.ts';
 import { MemoryStore, type StateLogger } from './memory-store.ts';
 import type { HostPort, RedisStoreOptions, RedisTopology } from './redis-options.ts';
 import { RedisStore } from './redis-store.ts';
 import type { StateStore } from './store.ts';
 
-/** Resolves a secret reference found at `keys` (as gateway/config/load.ts does, reporting problems there). */
+/** Resolves a secret reference found at `keys` (the full key path, `state` first). */
 export type ResolveSecret = (ref: string, keys: string[]) => string;
-
-/** The `state:` section with secrets resolved: what `openStateStore` needs. */
-export type StateSettings =
-  | { readonly kind: 'memory'; readonly maxEntries: number; readonly sealingKeys: readonly SealingKey[] }
-  | {
-      readonly kind: 'redis';
-      readonly redis: Omit<RedisStoreOptions, 'logger'>;
-      readonly sealingKeys: readonly SealingKey[];
-    };
 
 /**
  * Turns validated `state:` config into settings, resolving every secret
  * through `secret`. Throws `config.invalid` (naming the key, never the value)
  * for encryption keys that are not 32 bytes.
  */
-export function stateSettings(config: StateConfig, secret: ResolveSecret): StateSettings {
+export function stateSettings(config: StateConfig, secret: ResolveSecret) {
   const sealingKeys = (config.encryption?.keys ?? []).map(({ id, key }, i) => {
     const keys = ['state', 'encryption', 'keys', String(i), 'key'];
     return { id, key: parseSealingKey(secret(key, keys), keys.join('.')) };
   });
-  if (config.kind === 'memory') return { kind: 'memory', maxEntries: config.max_entries, sealingKeys };
+  if (config.kind === 'memory')
+    return { kind: 'memory' as const, maxEntries: config.max_entries, sealingKeys };
   const resolve = (ref: string | undefined, keys: string[]): string | undefined =>
     ref === undefined ? undefined : secret(ref, keys);
   const tls = config.tls;
@@ -47,8 +42,25 @@ export function stateSettings(config: StateConfig, secret: ResolveSecret): State
     connectTimeoutMs: config.connect_timeout,
     maxEntries: config.max_entries,
   };
-  return { kind: 'redis', redis, sealingKeys };
+  return { kind: 'redis' as const, redis, sealingKeys };
 }
+
+/**
+ * `state:` with secrets resolved: what `openStateStore` needs. An encryption
+ * key that is not 32 bytes is a problem at `state.encryption` (the message
+ * names the key), and the rest of the section is then left unresolved.
+ */
+export const stateSettingsSchema = stateConfigSchema.transform((config, ctx) => {
+  try {
+    return stateSettings(config, (ref, keys) => secretAt(ctx, ref, keys.slice(1)));
+  } catch (err) {
+    if (!isModgateError(err)) throw err;
+    ctx.addIssue({ code: 'custom', path: ['encryption'], message: err.message });
+    return { kind: 'memory' as const, maxEntries: 1, sealingKeys: [] };
+  }
+});
+
+export type StateSettings = Readonly<z.output<typeof stateSettingsSchema>>;
 
 /**
  * Opens the configured store and the sealer for values at rest. Without

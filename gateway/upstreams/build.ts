@@ -1,10 +1,11 @@
-import type { GatewaySettings, UpstreamSettings } from '../config/settings.ts';
+import type { GatewaySettings } from '../config/settings.ts';
 import { ArtifactoryTokenCredential } from '../credentials/artifactory-token.ts';
 import type { CredentialProvider } from '../credentials/credential.ts';
 import { StaticCredential } from '../credentials/static.ts';
 import type { TokenCache } from '../credentials/token-cache.ts';
 import type { RoutingDeps } from '../pipeline/route.ts';
 import { CircuitBreaker } from './circuit-breaker.ts';
+import type { UpstreamSettings } from './config.ts';
 import { DirUpstream } from './dir.ts';
 import { GuardedUpstream } from './guarded.ts';
 import { RemoteUpstream } from './remote.ts';

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { durationMs } from '../../core/duration.ts';
 import { unsafe } from '../../core/unsafe-settings.ts';
-import { type ConfigCtx, secretRef } from '../config/secrets.ts';
+import { type ConfigCtx, configPath, optionalSecretAt, secretAt, secretRef } from '../config/secrets.ts';
 
 /** The `upstreams:` and `default_upstream:` sections of gateway.yaml: the module proxies behind modgate. */
 
@@ -184,3 +184,62 @@ export function upstreamRules(
     }
   }
 }
+
+type RemoteConfig = Extract<UpstreamsConfig[string], { kind: 'athens' | 'artifactory' }>;
+
+/** An upstream that speaks the GOPROXY protocol over HTTP, with its secrets read; durations in milliseconds. */
+function remoteUpstream(name: string, up: RemoteConfig, ctx: ConfigCtx) {
+  const base = up.url.replace(/\/+$/, '');
+  return {
+    kind: up.kind,
+    name,
+    /** Where GOPROXY paths are appended: Athens' root (or prefix), or <artifactory>/api/go/<repository>. */
+    url: new URL(up.kind === 'artifactory' ? `${base}/api/go/${up.repository}` : base),
+    /** Athens' one static basic-auth user, if it has one (shorthand for a static credential). */
+    basicAuth:
+      up.kind === 'athens' && up.username !== undefined && up.password !== undefined
+        ? { username: up.username, password: secretAt(ctx, up.password, [name, 'password']) }
+        : undefined,
+    /** Name of the credential used when a route names none. */
+    credential: up.credential,
+    timeoutMs: up.timeout,
+    connectTimeoutMs: up.connect_timeout,
+    idleTimeoutMs: up.idle_timeout ?? up.timeout,
+    maxSockets: up.max_sockets,
+    /** Extra CA certificates (PEM) trusted besides the system roots. */
+    ca: optionalSecretAt(ctx, up.ca, [name, 'ca']),
+    /** Client certificate and key (PEM) for mutual TLS. */
+    clientCert:
+      up.client_cert === undefined || up.client_key === undefined
+        ? undefined
+        : {
+            cert: secretAt(ctx, up.client_cert, [name, 'client_cert']),
+            key: secretAt(ctx, up.client_key, [name, 'client_key']),
+          },
+    /** Artifactory only: `disable` sends `X-JFrog-Download-Redirect-To: None`. */
+    redirects: up.kind === 'artifactory' ? up.redirects : ('follow' as const),
+    breaker: {
+      failures: up.circuit_breaker.failures,
+      coolDownMs: up.circuit_breaker.cool_down,
+      halfOpenProbes: up.circuit_breaker.half_open_probes,
+    },
+    fallback: up.fallback,
+    /** A module the upstream must list for readiness, if configured. */
+    probeModule: up.probe_module,
+  };
+}
+
+/** One upstream as the forwarding code takes it. */
+const upstreamSettings = (name: string, up: UpstreamsConfig[string], ctx: ConfigCtx) =>
+  up.kind === 'dir'
+    ? { kind: 'dir' as const, name, path: configPath(up.path) }
+    : remoteUpstream(name, up, ctx);
+
+/** `upstreams:` by name, with secrets read and folders made absolute. */
+export const upstreamsSettingsSchema = upstreamsSchema.transform((upstreams, ctx) =>
+  Object.fromEntries(Object.entries(upstreams).map(([name, up]) => [name, upstreamSettings(name, up, ctx)])),
+);
+
+export type UpstreamSettings = Readonly<z.output<typeof upstreamsSettingsSchema>[string]>;
+/** An upstream that speaks the GOPROXY protocol over HTTP: Athens, or an Artifactory Go repository. */
+export type RemoteUpstreamSettings = Exclude<UpstreamSettings, { kind: 'dir' }>;

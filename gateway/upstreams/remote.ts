@@ -1,8 +1,8 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { rootCertificates } from 'node:tls';
 import { Agent, Pool } from 'undici';
-import type { RemoteUpstreamSettings } from '../config/settings.ts';
 import { type GoproxyRequest, upstreamPath } from '../protocol/goproxy-path.ts';
+import type { RemoteUpstreamSettings } from './config.ts';
 import { fetchText } from './fetch-text.ts';
 import { Forward, type ForwardRoute } from './forward.ts';
 import { upstreamRequestHeaders } from './forward-headers.ts';

@@ -11,9 +11,10 @@ import { type Check, type CheckOutcome, outcome } from '../../../core/check.ts';
 import { isModgateError } from '../../../core/errors.ts';
 import { escapePath } from '../../../core/gomod/module.ts';
 import type { Principal } from '../../../core/principal.ts';
-import type { GatewaySettings, UpstreamSettings } from '../../config/settings.ts';
+import type { GatewaySettings } from '../../config/settings.ts';
 import { newRequestId } from '../../pipeline/context.ts';
 import type { RoutingDeps } from '../../pipeline/route.ts';
+import type { UpstreamSettings } from '../../upstreams/config.ts';
 import type { Upstream } from '../../upstreams/upstream.ts';
 
 /** Who the probe acts for when the upstream's credential is minted per subject (Artifactory tokens). */

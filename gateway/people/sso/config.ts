@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { DEFAULT_PAT_MAX_TTL_MS } from '../../../auth/pat/personal-tokens.ts';
 import { durationMs } from '../../../core/duration.ts';
 import { unsafe } from '../../../core/unsafe-settings.ts';
-import { type ConfigCtx, secretRef } from '../../config/secrets.ts';
+import { type ConfigCtx, secretAt, secretRef } from '../../config/secrets.ts';
 
 /** The `sso:` section of gateway.yaml: browser login and `modgate login` against an OIDC provider. */
 
@@ -14,6 +14,9 @@ export const DEFAULT_SSO_TOKEN_TTL = '720h';
 export const DEFAULT_SSO_ACCESS_TOKEN_TTL = '1h';
 /** Default OIDC scopes asked for at login. */
 export const DEFAULT_SSO_SCOPES = ['openid', 'profile'];
+/** Minimum length of `sso.session_key` (characters): it keys AES-256-GCM through SHA-256. */
+const MIN_SESSION_KEY_CHARS = 32;
+
 /**
  * Single sign-on for people: browser login (authorization code + PKCE) to
  * the set-up page, and the device grant behind `modgate login`. Both end in
@@ -86,4 +89,38 @@ export function ssoRules(
   if (sso.issuer.startsWith('http:') && !sso.allow_insecure_http) {
     at(['issuer'], 'is plain http; set allow_insecure_http: true to accept that');
   }
+}
+
+/** `sso:` with its secrets read; durations in milliseconds. The public URL is added by the gateway's schema. */
+export const ssoSettingsSchema = ssoSchema.transform((sso, ctx) => {
+  if (sso === undefined) return undefined;
+  const sessionKey = secretAt(ctx, sso.session_key, ['session_key']);
+  if (sessionKey !== '' && sessionKey.length < MIN_SESSION_KEY_CHARS) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['session_key'],
+      message: `must be at least ${MIN_SESSION_KEY_CHARS} characters`,
+    });
+  }
+  return {
+    issuer: sso.issuer,
+    clientId: sso.client_id,
+    clientSecret: secretAt(ctx, sso.client_secret, ['client_secret']),
+    scopes: sso.scopes,
+    userClaim: sso.user_claim,
+    stripSuffix: sso.strip_suffix,
+    sessionKey,
+    sessionTtlMs: sso.session_ttl,
+    tokenTtlMs: sso.token_ttl,
+    /** Lifetime of the access tokens `modgate credential` refreshes from a sign-in. */
+    accessTokenTtlMs: sso.access_token_ttl,
+    allowInsecureHttp: sso.allow_insecure_http,
+  };
+});
+
+/** The sso settings with modgate's public base URL (`listen.public_url`, without a trailing slash). */
+export function withPublicUrl(sso: NonNullable<z.output<typeof ssoSettingsSchema>>, publicUrl: string) {
+  const base = publicUrl.replace(/\/+$/, '');
+  /** Where the browser comes back after login: `<listen.public_url>/login/callback`. */
+  return { ...sso, redirectUri: `${base}/login/callback`, publicUrl: base };
 }
