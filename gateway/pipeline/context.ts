@@ -6,6 +6,7 @@ import type { ModgateError } from '../../core/errors.ts';
 import { canonicalVersion } from '../../core/gomod/module.ts';
 import { isValid } from '../../core/gomod/semver.ts';
 import type { Decision } from '../../policies/types.ts';
+import type { IntegrityFacts } from '../integrity/integrity.ts';
 import type { GoproxyRequest } from '../protocol/goproxy-path.ts';
 import { clientIp, TrustedProxies } from './client-ip.ts';
 
@@ -45,6 +46,8 @@ export interface RequestContext {
    * or a branch, tag or commit asked for as `@v/<query>.info`): what the policy decided on.
    */
   resolvedVersion: string | undefined;
+  /** What verifying a `.mod` / `.zip` found (gateway/integrity), when it was verified. */
+  integrity: IntegrityFacts | undefined;
   /** The refusal, when the request was refused or failed. */
   error: ModgateError | undefined;
   status: number;
@@ -76,6 +79,7 @@ export function newRequestContext(
     policy: undefined,
     policyFiltered: 0,
     resolvedVersion: undefined,
+    integrity: undefined,
     error: undefined,
     status: 0,
     bytesSent: 0,
