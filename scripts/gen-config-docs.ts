@@ -114,6 +114,24 @@ export const DESCRIPTIONS: Readonly<Record<string, string>> = {
   default_upstream: 'The upstream for modules no policy route matches.',
   checksum_databases:
     'Checksum databases served under `/sumdb/<name>/`, the whole list (keep `sum.golang.org` when adding e.g. `sum.golang.google.cn`). Any other name is 404 `checksum database <name> is not served here` without asking an upstream, so modgate is no relay to arbitrary sumdb hosts.',
+  integrity:
+    'Serve `.mod` and `.zip` only when their go.sum hash (`h1:`) is what the checksum database (public modules) or the first fetch (private routes and `pin` modules) says. Verified files are kept on disk and served from there.',
+  'integrity.mode':
+    '`enforce`: refuse (502, nothing of the body sent) what does not verify, and (503) what cannot be verified now; `warn`: log, audit and serve it; `off`: forward unchecked.',
+  'integrity.checksum_database':
+    'The checksum database public modules are verified against, as the go command does (signed tree head, inclusion proof from tiles, consistency with the last accepted tree head).',
+  'integrity.checksum_database.name': 'Its name, as in GOSUMDB.',
+  'integrity.checksum_database.key': 'Its verifier key (`<name>+<hash>+<key>`), as in GOSUMDB.',
+  'integrity.checksum_database.url':
+    'Where to ask it; default `https://<name>`. May be an upstream’s `/sumdb/<name>` proxy.',
+  'integrity.pin':
+    'Modules pinned on first sight although their route is public (GOPRIVATE globs). Private routes are always pinned.',
+  'integrity.cache':
+    'Verified `.mod` and `.zip` files kept on local disk and served from there; workers share the folder.',
+  'integrity.cache.dir': 'The folder (relative paths: from the config file’s folder).',
+  'integrity.cache.max_size': 'Size limit, e.g. `10GB`; the least recently used files go first.',
+  'integrity.records_dir':
+    'Folder of first-seen times and pinned hashes when the state store is in memory. With Redis they are kept in Redis, durable only with AOF or RDB there.',
   credentials:
     'Credentials modgate presents to upstreams, by name; routes pick one per subject. Client credentials never reach an upstream.',
   'credentials.<name>.kind':

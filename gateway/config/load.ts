@@ -235,6 +235,11 @@ function resolveSettings(
     upstreams,
     defaultUpstream: config.default_upstream,
     checksumDatabases: config.checksum_databases,
+    integrity: {
+      ...config.integrity,
+      cache: { ...config.integrity.cache, dir: resolvePath(config.integrity.cache.dir, baseDir) },
+      records_dir: resolvePath(config.integrity.records_dir, baseDir),
+    },
     credentials,
     policy: {
       path: resolvePath(config.policy.path, baseDir),

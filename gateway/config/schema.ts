@@ -16,6 +16,7 @@ import {
   DEFAULT_THROTTLE_WINDOW_MS,
   MAX_THROTTLE_DELAY_MS,
 } from '../abuse/source-throttle.ts';
+import { integritySchema } from '../integrity/config.ts';
 import { SUMDB_NAME_RE } from '../protocol/goproxy-path.ts';
 import { stateConfigSchema } from '../state/config.ts';
 
@@ -294,6 +295,7 @@ export const gatewayConfigSchema = z.strictObject({
   checksum_databases: z
     .array(z.string().regex(SUMDB_NAME_RE, 'a checksum database host name, e.g. sum.golang.org'))
     .default(DEFAULT_CHECKSUM_DATABASES),
+  integrity: integritySchema,
   credentials: z
     .record(
       z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'credential names: lowercase letters, digits, dashes'),

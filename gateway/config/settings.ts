@@ -1,6 +1,7 @@
 import type { ServiceIdentity } from '../../auth/jwt/service-identity.ts';
 import type { JwtIssuerConfig } from '../../auth/jwt/verifier.ts';
 import type { LdapDirectoryOptions } from '../../auth/ldap-directory.ts';
+import type { IntegrityConfig } from '../integrity/config.ts';
 import type { StateSettings } from '../state/settings.ts';
 
 /**
@@ -49,6 +50,8 @@ export interface GatewaySettings {
   readonly unsafeSettings: readonly string[];
   /** Checksum database names served under `/sumdb/<name>/`. */
   readonly checksumDatabases: readonly string[];
+  /** `integrity:` (gateway/integrity/config.ts), folders made absolute. */
+  readonly integrity: IntegrityConfig;
   readonly credentials: Readonly<Record<string, CredentialSettings>>;
   readonly policy: { readonly path: string; readonly publishTimeCacheEntries: number };
   readonly audit:

@@ -13,13 +13,13 @@ export const DEFAULT_INTEGRITY_CACHE_SIZE = '10GB';
 
 const SIZE_UNITS: Readonly<Record<string, number>> = { B: 1, KB: 1e3, MB: 1e6, GB: 1e9, TB: 1e12 };
 
-const size = z
-  .string()
-  .regex(/^\d+(B|KB|MB|GB|TB)$/, 'a size such as 500MB, 10GB or 1TB')
-  .transform((text) => {
-    const unit = /[A-Z]+$/.exec(text)?.[0] ?? 'B';
-    return Number.parseInt(text, 10) * (SIZE_UNITS[unit] ?? 1);
-  });
+/** A size of the config (`500MB`, `10GB`) in bytes; the schema checked its form. */
+export function sizeBytes(text: string): number {
+  const unit = /[A-Z]+$/.exec(text)?.[0] ?? 'B';
+  return Number.parseInt(text, 10) * (SIZE_UNITS[unit] ?? 1);
+}
+
+const size = z.string().regex(/^\d+(B|KB|MB|GB|TB)$/, 'a size such as 500MB, 10GB or 1TB');
 
 /**
  * The `integrity:` section of gateway.yaml: `.mod` and `.zip` served only

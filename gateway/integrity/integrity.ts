@@ -124,6 +124,21 @@ export class Integrity {
     }
   }
 
+  /** The first-seen and pinned-hash records (for the admin API). */
+  get records(): ModuleRecords {
+    return this.#deps.records;
+  }
+
+  /**
+   * Forgets what is pinned or verified of `module@version` (an operator's
+   * decision, e.g. after a legitimate re-release): its record and its kept
+   * files. The next fetch pins or verifies it again. True when there was a record.
+   */
+  async forget(module: string, version: string): Promise<boolean> {
+    await Promise.all(['mod', 'zip'].map((kind) => this.#deps.cache.forget(`${module}@${version}.${kind}`)));
+    return this.#deps.records.forget(module, version);
+  }
+
   /** Starts the checksum-database lookup while the body arrives; its failure is read later. */
   #lookup(sumdb: ChecksumDatabase, request: BodyRequest): Promise<string> {
     const lookup = sumdb.lookup(request.module, request.version).then((hashes) => hashes[request.kind]);

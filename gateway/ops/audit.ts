@@ -69,6 +69,7 @@ export function auditEvent(ctx: RequestContext): Record<string, unknown> {
         : { name: ctx.upstream, route: ctx.route, fallback_from: ctx.fellBackFrom },
     policy: ctx.policy === undefined ? undefined : policyFields(ctx),
     integrity: integrityFields(ctx),
+    labels: ctx.adminTarget === undefined ? undefined : { target: ctx.adminTarget },
     trace: { id: ctx.id },
     // Which process served it: with `workers: N`, one of N cluster workers.
     process: { pid: process.pid },

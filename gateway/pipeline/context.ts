@@ -27,6 +27,8 @@ export interface RequestContext {
   request: GoproxyRequest | undefined;
   /** The audit `event.action` for requests that are not GOPROXY requests (e.g. `modgate.status`). */
   action: string | undefined;
+  /** What an admin call acted on (a user, a module version), audited as `labels.target`. */
+  adminTarget: string | undefined;
   identity: Identity | undefined;
   /** The kind of credential the request carried (known once authentication starts). */
   credential: CredentialKind | undefined;
@@ -70,6 +72,7 @@ export function newRequestContext(
     path: q === -1 ? url : url.slice(0, q),
     request: undefined,
     action: undefined,
+    adminTarget: undefined,
     identity: undefined,
     credential: undefined,
     claimedUser: undefined,

@@ -6,7 +6,7 @@ import type { AbuseGuard } from '../abuse/guard.ts';
 import type { Integrity } from '../integrity/integrity.ts';
 import type { AuditLog } from '../ops/audit.ts';
 import type { Metrics } from '../ops/metrics.ts';
-import { serveOps } from '../ops/ops-routes.ts';
+import { type OpsAnswer, serveOps } from '../ops/ops-routes.ts';
 import type { Readiness } from '../ops/readiness.ts';
 import type { PageHandler } from '../people/sso/deps.ts';
 import type { ParsedPaths } from '../protocol/parsed-paths.ts';
@@ -91,7 +91,11 @@ async function run(
   deps: PipelineDeps,
   authLog: Logger,
 ) {
-  if (await serveOps(ctx, req, res, deps)) return;
+  const ops = (answer: OpsAnswer) => {
+    ctx.action = answer.action;
+    ctx.adminTarget = answer.target;
+  };
+  if (await serveOps(ctx.path, req, res, deps, ops)) return;
   if (deps.pages && (await deps.pages(ctx, req, res))) return;
   if (ctx.method !== 'GET' && ctx.method !== 'HEAD') {
     throw new ModgateError(
