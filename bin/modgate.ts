@@ -36,6 +36,10 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
     const m = await import('./commands/doctor.ts');
     return { run: (argv) => m.doctorCommand(argv), usage: m.DOCTOR_USAGE };
   },
+  pins: async () => {
+    const m = await import('./commands/pins.ts');
+    return { run: (argv) => m.pinsCommand(argv), usage: m.PINS_USAGE };
+  },
   revoke: async () => {
     const m = await import('./commands/revoke.ts');
     return { run: m.revokeCommand, usage: m.REVOKE_USAGE };
@@ -63,6 +67,7 @@ commands:
   hash-password   hash a password for the users file
   policy          check, explain and test a policy file (policy check|explain|test)
   revoke          revoke (or --lift) a user at every gateway process
+  pins            list, show or forget what integrity recorded of module versions
   check-config    validate gateway.yaml and the policy, then try every dependency
   doctor          check this machine's go setup against modgate (GOPROXY, netrc, TLS, …)
   login           sign in through the identity provider (for GOAUTH with go ≥1.24, else ~/.netrc)

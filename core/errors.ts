@@ -37,6 +37,14 @@ export type ErrorCode =
   | 'upstream.rejected_credential'
   | 'upstream.refused'
   | 'upstream.bad_response'
+  // checksum database (sumdb/)
+  | 'sumdb.forked' // a tree head inconsistent with the one accepted before
+  | 'sumdb.unavailable' // the checksum database could not be asked
+  | 'sumdb.bad_response' // an answer that does not verify
+  // integrity (gateway/integrity)
+  | 'integrity.mismatch' // the bytes do not hash to what the checksum database or the pin says
+  | 'integrity.unverifiable' // nothing to verify against right now (checksum database unreachable, nothing recorded)
+  | 'integrity.unlisted' // a public module version the checksum database has no record of
   // browser pages, token self-service and login (gateway/people/web, gateway/people/sso)
   | 'request.invalid' // a form or API body that does not make sense
   | 'request.forbidden' // CSRF check failed, or not the owner

@@ -12,6 +12,7 @@ import { writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import type { z } from 'zod';
 import { gatewayConfigSchema, RENAMED_CONFIG_KEYS } from '../gateway/config/schema.ts';
+import { INTEGRITY_WORDING } from './config-docs/integrity-wording.ts';
 import { ON_BY_DEFAULT, rowsOf, typeText } from './config-docs/rows.ts';
 
 /** The reference, relative to the repository root. */
@@ -25,11 +26,15 @@ function describe(descriptions: Readonly<Record<string, string>>, path: string):
   return text;
 }
 
-/** Every key's description, by path, as the schema's `.describe()` calls give them. */
+/**
+ * Every key's description, by path, as the schema's `.describe()` calls give
+ * them (the `integrity:` keys: as INTEGRITY_WORDING has them, for now).
+ */
 export function descriptionsOf(config: z.ZodType): Record<string, string> {
   const out: Record<string, string> = {};
   for (const row of rowsOf(config).rows.values()) {
-    if (row.description !== undefined) out[row.path] = row.description;
+    const text = Object.hasOwn(INTEGRITY_WORDING, row.path) ? INTEGRITY_WORDING[row.path] : row.description;
+    if (text !== undefined) out[row.path] = text;
   }
   return out;
 }

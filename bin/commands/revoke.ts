@@ -1,6 +1,5 @@
-import { readFile } from 'node:fs/promises';
-import { request } from 'node:https';
 import { parseArgs } from 'node:util';
+import { adminCall } from './admin-api.ts';
 
 export const REVOKE_USAGE = `usage: modgate revoke user <name> --url https://goproxy.corp --token-file FILE [--for 24h] [--lift] [--ca FILE]
 
@@ -33,27 +32,12 @@ export async function revokeCommand(argv: string[]): Promise<number> {
     process.stderr.write(`${REVOKE_USAGE}\n`);
     return 2;
   }
-  const token = (await readFile(values['token-file'], 'utf8')).trim();
-  const ca = values.ca === undefined ? undefined : await readFile(values.ca, 'utf8');
-  const target = new URL('/_modgate/admin/revoke', values.url);
-  target.searchParams.set('user', user);
-  if (!values.lift) target.searchParams.set('for', values.for);
-  const { status, body } = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-    const req = request(
-      target,
-      { method: values.lift ? 'DELETE' : 'POST', ca, headers: { authorization: `Bearer ${token}` } },
-      (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => {
-          text += c;
-        });
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
-      },
-    );
-    req.on('error', reject);
-    req.end();
-  });
+  const { status, body } = await adminCall(
+    { url: values.url, tokenFile: values['token-file'], caFile: values.ca },
+    values.lift ? 'DELETE' : 'POST',
+    '/_modgate/admin/revoke',
+    values.lift ? { user } : { user, for: values.for },
+  );
   if (status !== 200) {
     process.stderr.write(`modgate revoke: ${status} ${body.split('\n')[0]}\n`);
     return 1;

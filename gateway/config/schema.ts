@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { durationMs } from '../../core/duration.ts';
 import { abuseSchema, abuseSettingsSchema } from '../abuse/config.ts';
 import { credentialRules, credentialsSchema, credentialsSettingsSchema } from '../credentials/config.ts';
+import { integritySchema } from '../integrity/config.ts';
 import {
   adminSchema,
   adminSettingsSchema,
@@ -90,6 +91,21 @@ const policySchema = z
     'The access policy (rules and routes, see docs/policies.md), reloaded live when the file changes.',
   );
 
+/**
+ * `integrity:` (gateway/integrity/config.ts, whose keys carry their own
+ * descriptions); the section's paragraph is given here, where it is composed.
+ */
+const integrity = integritySchema.describe(
+  'Serve `.mod` and `.zip` only when their go.sum hash (`h1:`) is what the checksum database (public modules) or the first fetch (private routes and `pin` modules) says. Verified files are kept on disk and served from there.',
+);
+
+/** `integrity:` with its folders made absolute. */
+const integritySettingsSchema = integrity.transform((section) => ({
+  ...section,
+  cache: { ...section.cache, dir: configPath(section.cache.dir) },
+  records_dir: configPath(section.records_dir),
+}));
+
 /** Worker processes (node:cluster): auto = one per CPU with Redis state, 1 with in-process state. */
 const workersSchema = z
   .union([z.literal('auto'), z.int().min(1).max(256)])
@@ -114,6 +130,7 @@ export const gatewayConfigSchema = z.strictObject({
   upstreams: upstreamsSchema,
   default_upstream: defaultUpstreamSchema,
   checksum_databases: checksumDatabasesSchema,
+  integrity,
   credentials: credentialsSchema,
   policy: policySchema,
   audit: auditSchema,
@@ -165,6 +182,7 @@ export const gatewaySettingsSchema = z
     auth: authSettingsSchema,
     default_upstream: defaultUpstreamSchema,
     checksum_databases: checksumDatabasesSchema,
+    integrity: integritySettingsSchema,
     policy: policySchema,
     audit: auditSettingsSchema,
     log: logSchema,
@@ -187,6 +205,8 @@ export const gatewaySettingsSchema = z
     defaultUpstream: s.default_upstream,
     /** Checksum database names served under `/sumdb/<name>/`. */
     checksumDatabases: s.checksum_databases,
+    /** `integrity:` (gateway/integrity/config.ts), folders made absolute. */
+    integrity: s.integrity,
     credentials: s.credentials,
     policy: { path: configPath(s.policy.path), publishTimeCacheEntries: s.policy.publish_time_cache_entries },
     audit: s.audit,

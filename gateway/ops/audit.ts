@@ -68,6 +68,8 @@ export function auditEvent(ctx: RequestContext): Record<string, unknown> {
         ? undefined
         : { name: ctx.upstream, route: ctx.route, fallback_from: ctx.fellBackFrom },
     policy: ctx.policy === undefined ? undefined : policyFields(ctx),
+    integrity: integrityFields(ctx),
+    labels: ctx.adminTarget === undefined ? undefined : { target: ctx.adminTarget },
     trace: { id: ctx.id },
     // Which process served it: with `workers: N`, one of N cluster workers.
     process: { pid: process.pid },
@@ -98,5 +100,21 @@ function policyFields(ctx: RequestContext): Record<string, unknown> | undefined 
     dry_run: decision.dryRun
       ? { decision: decision.dryRun.action, rule: decision.dryRun.rule ?? 'default' }
       : undefined,
+  };
+}
+
+/** What verifying a `.mod` / `.zip` found; a refusal for integrity is `outcome: failure` with its hashes. */
+function integrityFields(ctx: RequestContext): Record<string, unknown> | undefined {
+  if (ctx.integrity) return { ...ctx.integrity };
+  const err = ctx.error;
+  if (!err?.code.startsWith('integrity.') && !err?.code.startsWith('sumdb.')) return undefined;
+  const detail = err.detail ?? {};
+  const expected = detail.expected as { hash?: string; against?: string } | undefined;
+  return {
+    outcome: 'failure',
+    code: err.code,
+    hash: detail.hash,
+    expected: expected?.hash,
+    against: expected?.against,
   };
 }

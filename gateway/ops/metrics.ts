@@ -92,6 +92,12 @@ export class Metrics {
     labelNames: ['result'] as const,
     registers: [this.registry],
   });
+  readonly #integrity = new Counter({
+    name: 'modgate_integrity_results_total',
+    help: 'Verified .mod and .zip files by file kind and result (verified, pinned, cached, mismatch, unverified).',
+    labelNames: ['file', 'result'] as const,
+    registers: [this.registry],
+  });
   readonly #circuit = new Gauge({
     name: 'modgate_upstream_circuit_state',
     help: 'Circuit breaker state per upstream: 0 closed, 1 half-open, 2 open.',
@@ -146,6 +152,11 @@ export class Metrics {
 
   idpCall(call: IdpCall, ms: number, ok: boolean): void {
     this.#idpCalls.observe({ call, result: ok ? 'ok' : 'failed' }, ms / 1000);
+  }
+
+  /** One `.mod` or `.zip` checked (or served unchecked) by gateway/integrity. */
+  integrity(file: 'mod' | 'zip', result: 'verified' | 'pinned' | 'cached' | 'mismatch' | 'unverified'): void {
+    this.#integrity.inc({ file, result });
   }
 
   policyReload(ok: boolean): void {

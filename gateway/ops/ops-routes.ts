@@ -2,10 +2,11 @@ import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parseDuration } from '../../core/duration.ts';
 import { ModgateError } from '../../core/errors.ts';
-import type { RequestContext } from '../pipeline/context.ts';
+import type { Integrity } from '../integrity/integrity.ts';
 import type { PolicyStore } from '../pipeline/policy-store.ts';
 import { writeJson } from '../pipeline/respond.ts';
 import type { Revocations } from '../pipeline/revocations.ts';
+import { servePins } from './pins-route.ts';
 import type { Readiness } from './readiness.ts';
 
 /**
@@ -21,6 +22,8 @@ export const OPS_PATHS = {
   status: '/_modgate/status',
   /** Admin: `POST ?user=alice&for=24h` revokes, `DELETE ?user=alice` lifts; `Authorization: Bearer <admin.token>`. */
   revoke: '/_modgate/admin/revoke',
+  /** Admin: first-seen records and pinned hashes; see pins-route.ts. */
+  pins: '/_modgate/admin/pins',
 } as const;
 
 /** Default length of a revocation made without `for`. */
@@ -32,33 +35,50 @@ export interface OpsDeps {
   readonly revocations: Revocations;
   /** The admin bearer token; the admin API is off without one. */
   readonly adminToken: string | undefined;
+  /** The integrity stage, whose records the pins API reads and forgets. */
+  readonly integrity?: Integrity | undefined;
+}
+
+/** What an ops endpoint tells the audit record: the action, and what an admin call acted on. */
+export interface OpsAnswer {
+  readonly action: string;
+  readonly target?: string;
 }
 
 /** Answers an ops endpoint; false when the path is not one (the GOPROXY pipeline takes it). */
 export async function serveOps(
-  ctx: RequestContext,
+  path: string,
   req: IncomingMessage,
   res: ServerResponse,
   deps: OpsDeps,
+  /** Called before the answer is written (the audit action must be known if the call is refused). */
+  known: (answer: OpsAnswer) => void,
 ): Promise<boolean> {
-  if (ctx.path === OPS_PATHS.revoke) {
-    ctx.action = 'modgate.admin.revoke';
-    await revoke(req, res, deps);
-    return true;
-  }
-  switch (ctx.path) {
+  switch (path) {
+    case OPS_PATHS.revoke:
+      known({ action: 'modgate.admin.revoke' });
+      checkAdmin(req, deps);
+      known({ action: 'modgate.admin.revoke', target: await revoke(req, res, deps) });
+      return true;
+    case OPS_PATHS.pins: {
+      const action = `modgate.admin.pins.${req.method === 'DELETE' ? 'forget' : 'read'}`;
+      known({ action });
+      checkAdmin(req, deps);
+      known({ action, target: await servePins(req, res, deps.integrity) });
+      return true;
+    }
     case OPS_PATHS.health:
-      ctx.action = 'modgate.health';
+      known({ action: 'modgate.health' });
       writeJson(res, { status: 'ok' });
       return true;
     case OPS_PATHS.ready: {
-      ctx.action = 'modgate.ready';
+      known({ action: 'modgate.ready' });
       const report = deps.readiness.report();
       writeJson(res, report, report.ready ? 200 : 503);
       return true;
     }
     case OPS_PATHS.status:
-      ctx.action = 'modgate.status';
+      known({ action: 'modgate.status' });
       writeJson(res, { policy: deps.policies.status });
       return true;
     default:
@@ -66,7 +86,8 @@ export async function serveOps(
   }
 }
 
-async function revoke(req: IncomingMessage, res: ServerResponse, deps: OpsDeps): Promise<void> {
+/** Refuses a call without the admin bearer token (compared in constant time). */
+function checkAdmin(req: IncomingMessage, deps: OpsDeps): void {
   const expected = deps.adminToken === undefined ? undefined : Buffer.from(`Bearer ${deps.adminToken}`);
   const given = Buffer.from(req.headers.authorization ?? '');
   if (!expected || given.length !== expected.length || !timingSafeEqual(given, expected)) {
@@ -75,13 +96,17 @@ async function revoke(req: IncomingMessage, res: ServerResponse, deps: OpsDeps):
       deps.adminToken ? 'admin token required' : 'the admin API is not enabled',
     );
   }
+}
+
+/** Revokes or lifts; resolves the user acted on. */
+async function revoke(req: IncomingMessage, res: ServerResponse, deps: OpsDeps): Promise<string> {
   const query = new URL(req.url ?? '/', 'http://modgate').searchParams;
   const user = query.get('user') ?? '';
   if (user === '' || user.length > 256) throw new ModgateError('request.invalid_path', 'user= is required');
   if (req.method === 'DELETE') {
     await deps.revocations.lift(user);
     writeJson(res, { user, revoked: false });
-    return;
+    return user;
   }
   if (req.method !== 'POST')
     throw new ModgateError('request.method_not_allowed', 'use POST to revoke, DELETE to lift');
@@ -90,4 +115,5 @@ async function revoke(req: IncomingMessage, res: ServerResponse, deps: OpsDeps):
     throw new ModgateError('request.invalid_path', 'for= must be a duration such as 24h');
   const { until } = await deps.revocations.revoke(user, forMs);
   writeJson(res, { user, revoked: true, until: until.toISOString() });
+  return user;
 }

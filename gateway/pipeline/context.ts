@@ -6,6 +6,7 @@ import type { ModgateError } from '../../core/errors.ts';
 import { canonicalVersion } from '../../core/gomod/module.ts';
 import { isValid } from '../../core/gomod/semver.ts';
 import type { Decision } from '../../policies/types.ts';
+import type { IntegrityFacts } from '../integrity/integrity.ts';
 import type { GoproxyRequest } from '../protocol/goproxy-path.ts';
 import { clientIp, TrustedProxies } from './client-ip.ts';
 
@@ -26,6 +27,8 @@ export interface RequestContext {
   request: GoproxyRequest | undefined;
   /** The audit `event.action` for requests that are not GOPROXY requests (e.g. `modgate.status`). */
   action: string | undefined;
+  /** What an admin call acted on (a user, a module version), audited as `labels.target`. */
+  adminTarget: string | undefined;
   identity: Identity | undefined;
   /** The kind of credential the request carried (known once authentication starts). */
   credential: CredentialKind | undefined;
@@ -45,6 +48,8 @@ export interface RequestContext {
    * or a branch, tag or commit asked for as `@v/<query>.info`): what the policy decided on.
    */
   resolvedVersion: string | undefined;
+  /** What verifying a `.mod` / `.zip` found (gateway/integrity), when it was verified. */
+  integrity: IntegrityFacts | undefined;
   /** The refusal, when the request was refused or failed. */
   error: ModgateError | undefined;
   status: number;
@@ -67,6 +72,7 @@ export function newRequestContext(
     path: q === -1 ? url : url.slice(0, q),
     request: undefined,
     action: undefined,
+    adminTarget: undefined,
     identity: undefined,
     credential: undefined,
     claimedUser: undefined,
@@ -76,6 +82,7 @@ export function newRequestContext(
     policy: undefined,
     policyFiltered: 0,
     resolvedVersion: undefined,
+    integrity: undefined,
     error: undefined,
     status: 0,
     bytesSent: 0,

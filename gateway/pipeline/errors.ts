@@ -36,6 +36,13 @@ export const STATUS_BY_CODE: Readonly<Record<ErrorCode, number>> = {
   'upstream.rejected_credential': 502,
   'upstream.refused': 403,
   'upstream.bad_response': 502,
+  'sumdb.forked': 502,
+  'sumdb.unavailable': 503,
+  'sumdb.bad_response': 502,
+  // Never 404: go would fetch the module around modgate from the next GOPROXY entry.
+  'integrity.mismatch': 502,
+  'integrity.unverifiable': 503,
+  'integrity.unlisted': 502,
   'request.invalid': 400,
   'request.forbidden': 403,
   'sso.login_failed': 401,

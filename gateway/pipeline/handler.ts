@@ -3,12 +3,14 @@ import type { Logger } from 'pino';
 import type { Authenticator } from '../../auth/authenticator.ts';
 import { ModgateError } from '../../core/errors.ts';
 import type { AbuseGuard } from '../abuse/guard.ts';
+import type { Integrity } from '../integrity/integrity.ts';
 import type { AuditLog } from '../ops/audit.ts';
 import type { Metrics } from '../ops/metrics.ts';
-import { serveOps } from '../ops/ops-routes.ts';
+import { type OpsAnswer, serveOps } from '../ops/ops-routes.ts';
 import type { Readiness } from '../ops/readiness.ts';
 import type { PageHandler } from '../people/sso/deps.ts';
 import type { ParsedPaths } from '../protocol/parsed-paths.ts';
+import { isBodyRequest } from '../upstreams/upstream.ts';
 import { admit } from './admit.ts';
 import { authorize } from './authorize.ts';
 import type { TrustedProxies } from './client-ip.ts';
@@ -39,6 +41,8 @@ export interface PipelineDeps {
   readonly checksumDatabases: ReadonlySet<string>;
   /** Recently parsed GOPROXY paths. */
   readonly paths: ParsedPaths;
+  /** Verifies `.mod` and `.zip` before serving them, unless `integrity.mode` is off. */
+  readonly integrity?: Integrity | undefined;
   /** Login, set-up and token pages, when `sso` is configured. */
   readonly pages?: PageHandler | undefined;
 }
@@ -87,7 +91,11 @@ async function run(
   deps: PipelineDeps,
   authLog: Logger,
 ) {
-  if (await serveOps(ctx, req, res, deps)) return;
+  const ops = (answer: OpsAnswer) => {
+    ctx.action = answer.action;
+    ctx.adminTarget = answer.target;
+  };
+  if (await serveOps(ctx.path, req, res, deps, ops)) return;
   if (deps.pages && (await deps.pages(ctx, req, res))) return;
   if (ctx.method !== 'GET' && ctx.method !== 'HEAD') {
     throw new ModgateError(
@@ -132,6 +140,12 @@ async function run(
   if (outcome.kind === 'refuse') throw outcome.error;
   if (outcome.kind === 'answer') {
     writeAnswer(res, outcome.body, outcome.contentType);
+    return;
+  }
+  if (deps.integrity && isBodyRequest(request)) {
+    const verified = await deps.integrity.serve(ctx, request, upstream, req, res);
+    ctx.integrity = verified.facts;
+    ctx.error = verified.cut;
     return;
   }
   ctx.error = await upstream.serve(ctx, request, req, res);

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Readable } from 'node:stream';
 import type { Identity } from '../../auth/identity.ts';
 import { isModgateError, ModgateError } from '../../core/errors.ts';
 import type { Principal } from '../../core/principal.ts';
@@ -6,7 +7,7 @@ import type { CompiledPolicy } from '../../policies/types.ts';
 import type { CredentialProvider } from '../credentials/credential.ts';
 import type { GoproxyRequest } from '../protocol/goproxy-path.ts';
 import { countsAsFailure } from '../upstreams/guarded.ts';
-import type { CutShort, MetadataRequest, Trace, Upstream } from '../upstreams/upstream.ts';
+import type { BodyRequest, CutShort, MetadataRequest, Trace, Upstream } from '../upstreams/upstream.ts';
 
 /** Everything routing needs, built once at start from gateway.yaml. */
 export interface RoutingDeps {
@@ -24,11 +25,14 @@ export interface BoundUpstream {
   /** The routed upstream. */
   readonly name: string;
   readonly route: string | undefined;
+  /** Whether the route is private (never falls back, never asks a public checksum database). */
+  readonly private: boolean;
   /** The upstream the last call went to: `name`, or the fallback once `name` failed. */
   readonly servedBy: string;
   /** Set once the routed upstream failed and a call went to its fallback. */
   readonly fellBackFrom: string | undefined;
   fetchText(trace: Trace, request: MetadataRequest): Promise<string>;
+  fetchBody(trace: Trace, request: BodyRequest): Promise<Readable>;
   serve(trace: Trace, request: GoproxyRequest, req: IncomingMessage, res: ServerResponse): Promise<CutShort>;
 }
 
@@ -93,6 +97,7 @@ export function bindUpstream(
   return {
     name: primary,
     route: choice.route,
+    private: choice.private,
     get servedBy() {
       return servedBy;
     },
@@ -100,6 +105,7 @@ export function bindUpstream(
       return fellBackFrom;
     },
     fetchText: (trace, r) => withFallback((u, auth) => u.fetchText(trace, r, auth)),
+    fetchBody: (trace, r) => withFallback((u, auth) => u.fetchBody(trace, r, auth)),
     serve: (trace, r, req, res) =>
       withFallback((u, auth) => {
         // Once the response started, a failure cannot be retried elsewhere.

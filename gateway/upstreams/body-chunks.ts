@@ -1,5 +1,19 @@
-import type { ServerResponse } from 'node:http';
+import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
+
+/**
+ * Where a forwarded body goes: the client's ServerResponse, or a BodyPipe
+ * when modgate reads the body itself (to verify it before anything is sent).
+ */
+export interface ForwardTarget {
+  readonly headersSent: boolean;
+  readonly destroyed: boolean;
+  writeHead(status: number, headers: OutgoingHttpHeaders): unknown;
+  write(chunk: Buffer, done?: () => void): boolean;
+  end(): unknown;
+  destroy(): unknown;
+  once(event: 'close' | 'drain', listener: () => void): unknown;
+}
 
 /**
  * Chunks smaller than this are left to the GC. Below it live Buffer's shared
@@ -26,7 +40,7 @@ const RELEASE_MIN_BYTES = 8 * 1024;
  * share its memory, so it is left to the GC. Returns `res.write`'s answer:
  * false when the client cannot take more for now.
  */
-export function writeChunk(res: ServerResponse, chunk: Buffer): boolean {
+export function writeChunk(res: Pick<ForwardTarget, 'write'>, chunk: Buffer): boolean {
   return ownsItsMemory(chunk) ? res.write(chunk, () => release(chunk)) : res.write(chunk);
 }
 

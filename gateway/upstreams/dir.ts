@@ -2,12 +2,20 @@ import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join, resolve, sep } from 'node:path';
+import type { Readable } from 'node:stream';
 import { ModgateError } from '../../core/errors.ts';
 import { pickLatest } from '../../core/gomod/latest.ts';
 import { escapeVersion } from '../../core/gomod/module.ts';
 import type { GoproxyRequest } from '../protocol/goproxy-path.ts';
 import { streamBody } from './body-chunks.ts';
-import { type CutShort, contentTypeOf, type MetadataRequest, type Trace, type Upstream } from './upstream.ts';
+import {
+  type BodyRequest,
+  type CutShort,
+  contentTypeOf,
+  type MetadataRequest,
+  type Trace,
+  type Upstream,
+} from './upstream.ts';
 
 /**
  * Serves a local folder in the GOPROXY on-disk layout (what `GOPROXY=file://`
@@ -58,6 +66,13 @@ export class DirUpstream implements Upstream {
     return readFile(this.#fileOf(request, version), 'utf8').catch(() => {
       throw notFound(request);
     });
+  }
+
+  async fetchBody(_trace: Trace, request: BodyRequest): Promise<Readable> {
+    const file = this.#fileOf(request, undefined);
+    const info = await stat(file).catch(() => undefined);
+    if (!info?.isFile()) throw notFound(request);
+    return createReadStream(file);
   }
 
   async close(): Promise<void> {}

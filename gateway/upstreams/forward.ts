@@ -1,8 +1,8 @@
-import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders } from 'node:http';
 import { type Dispatcher, errors } from 'undici';
 import type { ModgateError } from '../../core/errors.ts';
 import type { GoproxyRequest } from '../protocol/goproxy-path.ts';
-import { writeChunk } from './body-chunks.ts';
+import { type ForwardTarget, writeChunk } from './body-chunks.ts';
 import { clientResponseHeaders } from './forward-headers.ts';
 import { isRedirect, nextHop } from './redirects.ts';
 import type { CutShort } from './upstream.ts';
@@ -41,7 +41,7 @@ export interface ForwardRequest {
 export class Forward implements Dispatcher.DispatchHandler {
   readonly #route: ForwardRoute;
   readonly #request: GoproxyRequest;
-  readonly #res: ServerResponse;
+  readonly #res: ForwardTarget;
   readonly #method: 'GET' | 'HEAD';
   readonly #headers: IncomingHttpHeaders;
   /** Where the current hop goes: redirects resolve against it. */
@@ -58,7 +58,7 @@ export class Forward implements Dispatcher.DispatchHandler {
   #streaming = false;
   #settled = false;
 
-  constructor(route: ForwardRoute, request: GoproxyRequest, res: ServerResponse, to: ForwardRequest) {
+  constructor(route: ForwardRoute, request: GoproxyRequest, res: ForwardTarget, to: ForwardRequest) {
     this.#route = route;
     this.#request = request;
     this.#res = res;

@@ -1,8 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Readable } from 'node:stream';
 import { isModgateError } from '../../core/errors.ts';
 import type { GoproxyRequest } from '../protocol/goproxy-path.ts';
 import type { CircuitBreaker } from './circuit-breaker.ts';
-import type { CutShort, MetadataRequest, Trace, Upstream } from './upstream.ts';
+import type { BodyRequest, CutShort, MetadataRequest, Trace, Upstream } from './upstream.ts';
 
 /** What counts against an upstream's circuit: it failed or was too slow, not "no such module". */
 export function countsAsFailure(err: unknown): boolean {
@@ -54,6 +55,11 @@ export class GuardedUpstream implements Upstream {
 
   fetchText(trace: Trace, request: MetadataRequest, authorization: string | undefined): Promise<string> {
     return this.breaker.run(() => this.inner.fetchText(trace, request, authorization), countsAsFailure);
+  }
+
+  /** Counts until the body starts: a body cut short later is the reader's to report. */
+  fetchBody(trace: Trace, request: BodyRequest, authorization: string | undefined): Promise<Readable> {
+    return this.breaker.run(() => this.inner.fetchBody(trace, request, authorization), countsAsFailure);
   }
 
   close(): Promise<void> {

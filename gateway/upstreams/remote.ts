@@ -1,12 +1,14 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import type { Readable } from 'node:stream';
 import { rootCertificates } from 'node:tls';
 import { Agent, Pool } from 'undici';
 import { type GoproxyRequest, upstreamPath } from '../protocol/goproxy-path.ts';
+import { BodyPipe } from './body-pipe.ts';
 import type { RemoteUpstreamSettings } from './config.ts';
 import { fetchText } from './fetch-text.ts';
 import { Forward, type ForwardRoute } from './forward.ts';
 import { upstreamRequestHeaders } from './forward-headers.ts';
-import type { CutShort, MetadataRequest, Trace, Upstream } from './upstream.ts';
+import type { BodyRequest, CutShort, MetadataRequest, Trace, Upstream } from './upstream.ts';
 
 /** Asks Artifactory to serve a download itself instead of redirecting to cloud storage (JFrog: "Direct Cloud Storage Download"). */
 const NO_REDIRECT_HEADER = 'x-jfrog-download-redirect-to';
@@ -86,6 +88,19 @@ export class RemoteUpstream implements Upstream {
       headers: this.#headers({}, trace, authorization),
       limits: this.#route,
     });
+  }
+
+  /** The body through the same forwarding as `serve` (redirects followed, credential only to the upstream's origin). */
+  fetchBody(trace: Trace, request: BodyRequest, authorization: string | undefined): Promise<Readable> {
+    const pipe = new BodyPipe(this.name);
+    const forwarded = new Forward(this.#route, request, pipe, {
+      origin: this.#settings.url.origin,
+      path: this.#basePath + wirePath(request),
+      method: 'GET',
+      headers: this.#headers({}, trace, authorization),
+    }).run();
+    // Rejects while nothing came (a refusal); once the body started, failures end the body itself.
+    return Promise.race([pipe.started, forwarded.then(() => pipe.body)]);
   }
 
   /** Ends every upstream connection, aborting what is still in flight. */

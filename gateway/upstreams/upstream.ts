@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Readable } from 'node:stream';
 import type { ModgateError } from '../../core/errors.ts';
 import type { GoproxyRequest } from '../protocol/goproxy-path.ts';
 
@@ -38,6 +39,13 @@ export interface Upstream {
    * upstream's `request.not_found`).
    */
   fetchText(trace: Trace, request: MetadataRequest, authorization: string | undefined): Promise<string>;
+  /**
+   * GETs a `.mod` or `.zip` for modgate to read (to verify it before any of it
+   * is sent): resolves with the body once the upstream answered 2xx, throws
+   * the forwarding refusals otherwise. A body cut short errors with
+   * `upstream.bad_response`; destroying it aborts the upstream request.
+   */
+  fetchBody(trace: Trace, request: BodyRequest, authorization: string | undefined): Promise<Readable>;
   close(): Promise<void>;
 }
 
@@ -45,6 +53,13 @@ export interface Upstream {
 export type MetadataRequest =
   | { kind: 'list' | 'latest'; module: string; escapedModule: string }
   | { kind: 'info'; module: string; escapedModule: string; version: string; escapedVersion: string };
+
+/** The requests whose bodies modgate verifies before serving them. */
+export type BodyRequest = Extract<GoproxyRequest, { version: string }> & { readonly kind: 'mod' | 'zip' };
+
+export function isBodyRequest(request: GoproxyRequest): request is BodyRequest {
+  return request.kind === 'mod' || request.kind === 'zip';
+}
 
 /** Content types of GOPROXY answers (the go command ignores them, browsers and caches do not). */
 export function contentTypeOf(request: GoproxyRequest): string {
