@@ -41,7 +41,7 @@ import { configPath } from './secrets.ts';
 
 /**
  * The shape of `gateway.yaml`, composed of the sections each subsystem owns
- * (`listen`/`tls` here, `upstreams` in gateway/upstreams/config.ts, …).
+ * (`listen`/`tls` in ./listen.ts, `upstreams` in gateway/upstreams/config.ts, …).
  * Three steps, each only when the one before found no problem:
  * {@link gatewayConfigSchema} checks the shape (every object strict),
  * {@link gatewayRulesSchema} the cross-field rules, and
