@@ -12,7 +12,6 @@ import { writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import type { z } from 'zod';
 import { gatewayConfigSchema, RENAMED_CONFIG_KEYS } from '../gateway/config/schema.ts';
-import { INTEGRITY_WORDING } from './config-docs/integrity-wording.ts';
 import { ON_BY_DEFAULT, rowsOf, typeText } from './config-docs/rows.ts';
 
 /** The reference, relative to the repository root. */
@@ -28,13 +27,12 @@ function describe(descriptions: Readonly<Record<string, string>>, path: string):
 
 /**
  * Every key's description, by path, as the schema's `.describe()` calls give
- * them (the `integrity:` keys: as INTEGRITY_WORDING has them, for now).
+ * them.
  */
 export function descriptionsOf(config: z.ZodType): Record<string, string> {
   const out: Record<string, string> = {};
   for (const row of rowsOf(config).rows.values()) {
-    const text = Object.hasOwn(INTEGRITY_WORDING, row.path) ? INTEGRITY_WORDING[row.path] : row.description;
-    if (text !== undefined) out[row.path] = text;
+    if (row.description !== undefined) out[row.path] = row.description;
   }
   return out;
 }

@@ -32,7 +32,7 @@ export const integritySchema = z
       .enum(['off', 'warn', 'enforce'])
       .default('off')
       .describe(
-        '`enforce`: serve a `.mod` / `.zip` only when its hash verifies (502 otherwise); `warn`: log, audit and serve; `off`: forward unchecked.',
+        '`enforce`: refuse (502, nothing of the body sent) what does not verify, and (503) what cannot be verified now; `warn`: log, audit and serve it; `off`: forward unchecked.',
       ),
     checksum_database: z
       .strictObject({
@@ -40,13 +40,11 @@ export const integritySchema = z
         key: z
           .string()
           .regex(/^[^+\s]+\+[0-9a-f]{8}\+[A-Za-z0-9+/=]+$/, 'a verifier key, <name>+<hash>+<key>')
-          .describe('Its verifier key (`<name>+<hash>+<key>`).'),
+          .describe('Its verifier key (`<name>+<hash>+<key>`), as in GOSUMDB.'),
         url: z
           .url({ protocol: /^https?$/ })
           .optional()
-          .describe(
-            'Where to ask it (default `https://<name>`); may be an upstream’s `/sumdb/<name>` proxy.',
-          ),
+          .describe('Where to ask it; default `https://<name>`. May be an upstream’s `/sumdb/<name>` proxy.'),
       })
       .superRefine((db, ctx) => {
         if (!db.key.startsWith(`${db.name}+`))
@@ -57,12 +55,14 @@ export const integritySchema = z
           });
       })
       .prefault(DEFAULT_CHECKSUM_DATABASE)
-      .describe('The checksum database public modules are verified against (default sum.golang.org).'),
+      .describe(
+        'The checksum database public modules are verified against, as the go command does (signed tree head, inclusion proof from tiles, consistency with the last accepted tree head).',
+      ),
     pin: z
       .array(z.string().refine(isValidPattern, 'a GOPRIVATE-style glob, e.g. git.corp/*'))
       .default([])
       .describe(
-        'Modules pinned on first sight although their route is public (GOPRIVATE globs); private routes always are.',
+        'Modules pinned on first sight although their route is public (GOPRIVATE globs). Private routes are always pinned.',
       ),
     cache: z
       .strictObject({
@@ -70,19 +70,21 @@ export const integritySchema = z
           .string()
           .min(1)
           .default('.modgate/verified')
-          .describe('Folder of verified files (shared by workers).'),
+          .describe('The folder (relative paths: from the config file’s folder).'),
         max_size: size
           .prefault(DEFAULT_INTEGRITY_CACHE_SIZE)
-          .describe('Size limit; least recently used files go first.'),
+          .describe('Size limit, e.g. `10GB`; the least recently used files go first.'),
       })
       .prefault({})
-      .describe('Verified `.mod` and `.zip` kept on local disk and served from there.'),
+      .describe(
+        'Verified `.mod` and `.zip` files kept on local disk and served from there; workers share the folder.',
+      ),
     records_dir: z
       .string()
       .min(1)
       .default('.modgate/records')
       .describe(
-        'Folder of first-seen times and pinned hashes when the state store is in memory; with Redis they are kept there (durable only with AOF or RDB).',
+        'Folder of first-seen times and pinned hashes when the state store is in memory. With Redis they are kept in Redis, durable only with AOF or RDB there.',
       ),
   })
   .prefault({});
