@@ -10,17 +10,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { copyFile, mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ModgateError } from '../core/errors.ts';
-import { GO, LEGACY_GO, turnOffGoTelemetry } from './go.ts';
-
-/** Where Debian installs the Go sources of golang.org/x/mod (a GOPATH root). */
-const XMOD_GOPATH = '/usr/share/gocode';
-
-/** Upper bound for building the database (milliseconds). */
-const BUILD_TIMEOUT_MS = 120_000;
+import { buildAgainstXmod } from './xmod-build.ts';
 
 /** Upper bound for the process to print its URL and key (milliseconds). */
 const START_TIMEOUT_MS = 15_000;
@@ -61,11 +55,8 @@ export async function buildGoSumdb(): Promise<string> {
   if (existsSync(binary)) return binary;
   const dir = await mkdtemp(join(tmpdir(), 'modgate-go-sumdb-build-'));
   try {
-    const pkgDir = join(dir, 'src', 'gosumdb');
-    await mkdir(pkgDir, { recursive: true });
-    await turnOffGoTelemetry(dir);
-    await copyFile(SOURCE, join(pkgDir, 'main.go'));
-    await goBuild(dir, join(dir, 'out', 'go-sumdb'));
+    const out = join(dir, 'out', 'go-sumdb');
+    await buildAgainstXmod({ source: SOURCE, pkg: 'gosumdb', dir, out, what: 'the go checksum database' });
     // Another test file may have built it meanwhile; either copy is the same.
     await rename(join(dir, 'out'), home).catch(() => undefined);
   } finally {
@@ -73,37 +64,6 @@ export async function buildGoSumdb(): Promise<string> {
   }
   if (!existsSync(binary)) throw new Error(`building the go checksum database left no ${binary}`);
   return binary;
-}
-
-async function goBuild(dir: string, out: string): Promise<void> {
-  const env: Record<string, string> = {
-    PATH: process.env.PATH ?? '/usr/bin:/bin',
-    HOME: dir,
-    GOPATH: `${XMOD_GOPATH}:${dir}`,
-    GOCACHE: join(dir, 'gocache'),
-    GO111MODULE: 'off',
-    GOFLAGS: '',
-    GOPROXY: 'off',
-    GOENV: 'off',
-    GOTOOLCHAIN: 'local',
-    CGO_ENABLED: '0',
-  };
-  // Debian's x/mod sources are built by Debian's go, its pair, when the machine has it.
-  const child = spawn((LEGACY_GO ?? GO).path, ['build', '-o', out, 'gosumdb'], {
-    cwd: dir,
-    env,
-    timeout: BUILD_TIMEOUT_MS,
-  });
-  let stderr = '';
-  child.stderr.on('data', (d: Buffer) => {
-    stderr += d.toString();
-  });
-  const code = await new Promise<number | null>((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', resolve);
-  });
-  if (code !== 0)
-    throw new Error(`building the go checksum database failed (exit ${code}): ${stderr.trim()}`);
 }
 
 /** Starts a database named `name` holding `records` (path, version, go.sum lines). */
