@@ -33,31 +33,65 @@ async function readAll(read: HashReader, indexes: readonly number[]): Promise<Ha
   return hashes;
 }
 
-function leafProofIndex(lo: number, hi: number, n: number, need: number[]): number[] {
-  if (lo + 1 === hi) return need;
+/**
+ * Where a proof's descent through [0, t) goes: towards record n (an
+ * inclusion proof) or towards the end of the tree of size n (a consistency
+ * proof). Each step splits [lo, hi) at the largest power of two and keeps
+ * the other part's subtree hash as a proof element (x/mod's leafProof and
+ * treeProof, which share this walk).
+ */
+interface Target {
+  /** Whether [lo, hi) ends the descent. */
+  done(lo: number, hi: number): boolean;
+  /** Whether the target lies left of `mid`. */
+  left(mid: number): boolean;
+  /** Whether the descent's last part is itself a proof element. */
+  endsWithHash(lo: number): boolean;
+}
+
+const recordTarget = (n: number): Target => ({
+  done: (lo, hi) => lo + 1 === hi,
+  left: (mid) => n < mid,
+  endsWithHash: () => false,
+});
+
+const treeTarget = (n: number): Target => ({
+  done: (_lo, hi) => n === hi,
+  left: (mid) => n <= mid,
+  endsWithHash: (lo) => lo !== 0,
+});
+
+/** The stored hash indexes a proof needs (x/mod's leafProofIndex, treeProofIndex). */
+function proofIndex(target: Target, lo: number, hi: number, need: number[]): number[] {
+  if (target.done(lo, hi)) return target.endsWithHash(lo) ? subTreeIndex(lo, hi, need) : need;
   const { k } = maxPow2(hi - lo);
-  if (n < lo + k) {
-    leafProofIndex(lo, lo + k, n, need);
+  if (target.left(lo + k)) {
+    proofIndex(target, lo, lo + k, need);
     subTreeIndex(lo + k, hi, need);
   } else {
     subTreeIndex(lo, lo + k, need);
-    leafProofIndex(lo + k, hi, n, need);
+    proofIndex(target, lo + k, hi, need);
   }
   return need;
 }
 
-function leafProof(lo: number, hi: number, n: number, hashes: readonly Hash[]): [Hash[], readonly Hash[]] {
-  if (lo + 1 === hi) return [[], hashes];
+/** The proof from the hashes proofIndex asked for, and the hashes left (x/mod's leafProof, treeProof). */
+function proof(target: Target, lo: number, hi: number, hashes: readonly Hash[]): [Hash[], readonly Hash[]] {
+  if (target.done(lo, hi)) {
+    if (!target.endsWithHash(lo)) return [[], hashes];
+    const [th, rest] = subTreeHash(lo, hi, hashes);
+    return [[th], rest];
+  }
   const { k } = maxPow2(hi - lo);
   let p: Hash[];
   let th: Hash;
   let rest = hashes;
-  if (n < lo + k) {
-    [p, rest] = leafProof(lo, lo + k, n, rest);
+  if (target.left(lo + k)) {
+    [p, rest] = proof(target, lo, lo + k, rest);
     [th, rest] = subTreeHash(lo + k, hi, rest);
   } else {
     [th, rest] = subTreeHash(lo, lo + k, rest);
-    [p, rest] = leafProof(lo + k, hi, n, rest);
+    [p, rest] = proof(target, lo + k, hi, rest);
   }
   p.push(th);
   return [p, rest];
@@ -66,8 +100,8 @@ function leafProof(lo: number, hi: number, n: number, hashes: readonly Hash[]): 
 /** The proof that record `n` is in the tree of size `t` (tlog.ProveRecord). */
 export async function proveRecord(t: number, n: number, read: HashReader): Promise<RecordProof> {
   if (t < 0 || n < 0 || n >= t) throw invalidInputs('ProveRecord');
-  const hashes = await readAll(read, leafProofIndex(0, t, n, []));
-  return leafProof(0, t, n, hashes)[0];
+  const hashes = await readAll(read, proofIndex(recordTarget(n), 0, t, []));
+  return proof(recordTarget(n), 0, t, hashes)[0];
 }
 
 function runRecordProof(p: RecordProof, lo: number, hi: number, n: number, leaf: Hash): Hash | undefined {
@@ -91,45 +125,11 @@ export function checkRecord(p: RecordProof, t: number, th: Hash, n: number, h: H
   return computed.equals(th);
 }
 
-function treeProofIndex(lo: number, hi: number, n: number, need: number[]): number[] {
-  if (n === hi) return lo === 0 ? need : subTreeIndex(lo, hi, need);
-  const { k } = maxPow2(hi - lo);
-  if (n <= lo + k) {
-    treeProofIndex(lo, lo + k, n, need);
-    subTreeIndex(lo + k, hi, need);
-  } else {
-    subTreeIndex(lo, lo + k, need);
-    treeProofIndex(lo + k, hi, n, need);
-  }
-  return need;
-}
-
-function treeProof(lo: number, hi: number, n: number, hashes: readonly Hash[]): [Hash[], readonly Hash[]] {
-  if (n === hi) {
-    if (lo === 0) return [[], hashes];
-    const [th, rest] = subTreeHash(lo, hi, hashes);
-    return [[th], rest];
-  }
-  const { k } = maxPow2(hi - lo);
-  let p: Hash[];
-  let th: Hash;
-  let rest = hashes;
-  if (n <= lo + k) {
-    [p, rest] = treeProof(lo, lo + k, n, rest);
-    [th, rest] = subTreeHash(lo + k, hi, rest);
-  } else {
-    [th, rest] = subTreeHash(lo, lo + k, rest);
-    [p, rest] = treeProof(lo + k, hi, n, rest);
-  }
-  p.push(th);
-  return [p, rest];
-}
-
 /** The proof that the tree of size `n` is a prefix of the tree of size `t` (tlog.ProveTree; 1 ≤ n ≤ t). */
 export async function proveTree(t: number, n: number, read: HashReader): Promise<TreeProof> {
   if (t < 1 || n < 1 || n > t) throw invalidInputs('ProveTree');
-  const hashes = await readAll(read, treeProofIndex(0, t, n, []));
-  return treeProof(0, t, n, hashes)[0];
+  const hashes = await readAll(read, proofIndex(treeTarget(n), 0, t, []));
+  return proof(treeTarget(n), 0, t, hashes)[0];
 }
 
 function runTreeProof(p: TreeProof, lo: number, hi: number, n: number, old: Hash): [Hash, Hash] | undefined {
