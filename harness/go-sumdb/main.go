@@ -16,8 +16,7 @@
 // lie serves records whose hashes differ from the ones in the log; badtiles
 // serves hash tiles with their first byte flipped.
 //
-// Flags: -name (the database name), -records (a JSON file of
-// [{"path","version","gosum"}] added at start).
+// Flags: -name (the database name), -records (a JSON file of [{"path","version","gosum"}] added at start).
 package main
 
 import (
@@ -82,11 +81,10 @@ func (l *txlog) add(key string, data []byte) int64 {
 
 // ops is the sumdb.ServerOps of the log in use, bent by the mode.
 type ops struct {
-	mu     sync.Mutex
-	main   *txlog
-	fork   *txlog
-	mode   string
-	signer note.Signer
+	mu         sync.Mutex
+	main, fork *txlog
+	mode       string
+	signer     note.Signer
 }
 
 func (o *ops) current() *txlog {
