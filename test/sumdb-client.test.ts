@@ -6,43 +6,32 @@
  * hash up). Tree heads over time: sumdb-tree-heads.test.ts.
  */
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { GO, initModule, makeGoEnv, runGo } from '../harness/go.ts';
 import { SumdbClient } from '../sumdb/client.ts';
 import { keyHashOf } from '../sumdb/note.ts';
 import { recordHash } from '../sumdb/tlog-hash.ts';
-import { type FixtureSet, writeFixtureModules } from './support/modules.ts';
-import { client, rejection, sizeOf, transportTo, withDb } from './support/sumdb-client-kit.ts';
+import { client, fixtureFolder, rejection, sizeOf, transportTo, withDb } from './support/sumdb-client-kit.ts';
 import { fixtureRecords } from './support/sumdb-fixtures.ts';
 import { memoryTreeHeads } from './support/tree-heads.ts';
 
-let tmp: string;
-let fixtures: FixtureSet;
-
-beforeAll(async () => {
-  tmp = await mkdtemp(join(tmpdir(), 'modgate-sumdb-client-'));
-  fixtures = await writeFixtureModules(join(tmp, 'goproxy'));
-});
-afterAll(async () => {
-  await rm(tmp, { recursive: true, force: true });
-});
+const folder = fixtureFolder();
 
 describe("SumdbClient against x/mod's checksum database", () => {
   it('returns the h1 hashes of every fixture version, the ones go.sum holds', async () => {
-    await withDb(fixtures, async (db) => {
+    await withDb(folder.set, async (db) => {
       const c = client(db);
-      for (const m of fixtures.modules) {
+      for (const m of folder.set.modules) {
         for (const v of m.versions) {
           expect(await c.lookup(m.path, v.version)).toEqual({ zip: v.sum, mod: v.goModSum });
         }
       }
       // And what the go command itself wrote into go.sum from the same database.
-      const goEnv = await makeGoEnv(join(tmp, 'go'), { goproxy: fixtures.goproxy });
+      const goEnv = await makeGoEnv(join(folder.dir, 'go'), { goproxy: folder.set.goproxy });
       goEnv.env.GOSUMDB = db.gosumdb;
-      const work = join(tmp, 'go', 'work');
+      const work = join(folder.dir, 'go', 'work');
       await initModule(work, 'example.com/consumer');
       const r = await runGo(['get', 'github.com/Acme/Tool@v1.0.0'], { env: goEnv.env, cwd: work, go: GO });
       expect(r.code).toBe(0);
@@ -54,7 +43,7 @@ describe("SumdbClient against x/mod's checksum database", () => {
   });
 
   it('answers upstream.not_found for a module version the database does not hold', async () => {
-    await withDb(fixtures, async (db) => {
+    await withDb(folder.set, async (db) => {
       expect((await rejection(client(db).lookup('example.com/hello', 'v9.9.9'))).code).toBe(
         'upstream.not_found',
       );
@@ -62,16 +51,16 @@ describe("SumdbClient against x/mod's checksum database", () => {
   });
 
   it('refuses a forked log after accepting a head of the first, also in a new client on the same store', async () => {
-    await withDb(fixtures, async (db) => {
+    await withDb(folder.set, async (db) => {
       const store = memoryTreeHeads();
       await client(db, undefined, store).lookup('example.com/hello', 'v1.0.0');
       const accepted = store.value;
-      expect(sizeOf(accepted)).toBe(fixtureRecords(fixtures).length);
+      expect(sizeOf(accepted)).toBe(fixtureRecords(folder.set).length);
       await db.setMode('fork');
       for (const c of [client(db, undefined, store), client(db, undefined, store)]) {
         const err = await rejection(c.lookup('example.com/hello', 'v1.1.0'));
         expect(err.code).toBe('sumdb.forked');
-        const n = fixtureRecords(fixtures).length;
+        const n = fixtureRecords(folder.set).length;
         expect(err.message).toBe(
           `SECURITY ERROR: checksum database ${db.name} misbehaved: its signed tree of size ${n + 1} is inconsistent with the accepted tree of size ${n}`,
         );
@@ -91,7 +80,7 @@ describe("SumdbClient against x/mod's checksum database", () => {
     ['lie', 'example.com/lib/v2', 'v2.0.0', 'cannot authenticate record data in server response'],
     ['badtiles', 'example.com/old', 'v3.0.0+incompatible', 'downloaded inconsistent tile'],
   ] as const)('refuses the database in mode %s', async (mode, path, version, reason) => {
-    await withDb(fixtures, async (db) => {
+    await withDb(folder.set, async (db) => {
       await db.setMode(mode);
       const err = await rejection(client(db).lookup(path, version));
       expect([err.code, err.message]).toEqual([
@@ -102,7 +91,7 @@ describe("SumdbClient against x/mod's checksum database", () => {
   });
 
   it('refuses a tree head whose signature does not verify', async () => {
-    await withDb(fixtures, async (db) => {
+    await withDb(folder.set, async (db) => {
       const { transport } = transportTo(db, (path, body) => {
         if (!path.startsWith('lookup/')) return body;
         const text = body.toString();
@@ -118,7 +107,7 @@ describe("SumdbClient against x/mod's checksum database", () => {
   });
 
   it('refuses the database when it signs with another key of the same name; refuses a key of another name at construction', async () => {
-    await withDb(fixtures, async (db) => {
+    await withDb(folder.set, async (db) => {
       const raw = Buffer.from(
         generateKeyPairSync('ed25519').publicKey.export({ format: 'jwk' }).x as string,
         'base64url',
@@ -147,7 +136,7 @@ describe("SumdbClient against x/mod's checksum database", () => {
   });
 
   it('refuses a forged level-0 tile that a lie hashes into (x/mod 0.7.0 took it when subtree hashes share a tile)', async () => {
-    await withDb(fixtures, async (db) => {
+    await withDb(folder.set, async (db) => {
       await db.fill(300);
       const id = 2; // a fixture record, in the full tile 8/0/000 of a tree of 300 records
       let lie: Buffer | undefined;
@@ -161,7 +150,7 @@ describe("SumdbClient against x/mod's checksum database", () => {
         if (path === 'tile/8/0/000' && lie !== undefined) recordHash(lie).copy(body, id * 32);
         return body;
       });
-      const target = fixtureRecords(fixtures)[id];
+      const target = fixtureRecords(folder.set)[id];
       const err = await rejection(client(db, transport).lookup(target?.path ?? '', target?.version ?? ''));
       expect([err.code, err.message.endsWith(': downloaded inconsistent tile')]).toEqual([
         'sumdb.bad_response',

@@ -5,32 +5,26 @@
  * way, and the bigger head is what stays in the shared store, also when two
  * clients race on it; concurrent lookups share tile fetches.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type FixtureSet, writeFixtureModules } from './support/modules.ts';
-import { client, sizeOf, staleLookups, transportTo, withDb } from './support/sumdb-client-kit.ts';
+import { describe, expect, it } from 'vitest';
+import {
+  client,
+  fixtureFolder,
+  sizeOf,
+  staleLookups,
+  transportTo,
+  withDb,
+} from './support/sumdb-client-kit.ts';
 import { fixtureRecords } from './support/sumdb-fixtures.ts';
 import { memoryTreeHeads } from './support/tree-heads.ts';
 
-let tmp: string;
-let fixtures: FixtureSet;
-
-beforeAll(async () => {
-  tmp = await mkdtemp(join(tmpdir(), 'modgate-sumdb-client-'));
-  fixtures = await writeFixtureModules(join(tmp, 'goproxy'));
-});
-afterAll(async () => {
-  await rm(tmp, { recursive: true, force: true });
-});
+const folder = fixtureFolder();
 
 describe('SumdbClient tree heads', () => {
   it('grows the tree between lookups and keeps the bigger head, also when later served a smaller one', async () => {
-    await withDb(fixtures, async (db) => {
+    await withDb(folder.set, async (db) => {
       const store = memoryTreeHeads();
       const c = client(db, undefined, store);
-      const n0 = fixtureRecords(fixtures).length;
+      const n0 = fixtureRecords(folder.set).length;
       const recorded: Buffer[] = [];
       const { transport } = transportTo(db, (path, body) => {
         if (path.startsWith('lookup/')) recorded.push(body);
@@ -62,7 +56,7 @@ describe('SumdbClient tree heads', () => {
   });
 
   it('ends a store race between two clients with the bigger head stored, whichever loses', async () => {
-    await withDb(fixtures, async (db) => {
+    await withDb(folder.set, async (db) => {
       const store = memoryTreeHeads();
       const a = client(db, undefined, store);
       const b = client(db, undefined, store);
@@ -91,11 +85,11 @@ describe('SumdbClient tree heads', () => {
   });
 
   it('shares tile fetches between concurrent lookups and fetches each tile once', async () => {
-    await withDb(fixtures, async (db) => {
+    await withDb(folder.set, async (db) => {
       await db.fill(1000);
       const { transport, counts } = transportTo(db);
       const c = client(db, transport);
-      const records = fixtureRecords(fixtures);
+      const records = fixtureRecords(folder.set);
       const answers = await Promise.all(records.map((r) => c.lookup(r.path, r.version)));
       expect(answers).toHaveLength(records.length);
       const tiles = [...counts].filter(([path]) => path.startsWith('tile/'));

@@ -3,12 +3,37 @@
  * holding the fixture modules' records, transports to it that count and
  * rewrite, and small readers of results.
  */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 import { isModgateError, type ModgateError } from '../../core/errors.ts';
 import { type GoSumdb, httpSumdbTransport, startGoSumdb } from '../../harness/go-sumdb.ts';
 import { SumdbClient, type SumdbTransport, type TreeHeadStore } from '../../sumdb/client.ts';
-import type { FixtureSet } from './modules.ts';
+import { type FixtureSet, writeFixtureModules } from './modules.ts';
 import { fixtureRecords } from './sumdb-fixtures.ts';
 import { memoryTreeHeads } from './tree-heads.ts';
+
+/** A temp folder with the fixture modules in it, made before the calling file's tests and removed after; read it inside tests. */
+export function fixtureFolder(): { readonly dir: string; readonly set: FixtureSet } {
+  let dir: string | undefined;
+  let set: FixtureSet | undefined;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'modgate-sumdb-client-'));
+    set = await writeFixtureModules(join(dir, 'goproxy'));
+  });
+  afterAll(async () => {
+    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+  });
+  return {
+    get dir() {
+      return dir as string;
+    },
+    get set() {
+      return set as FixtureSet;
+    },
+  };
+}
 
 /** Runs `fn` with a database of its own (fresh key and log) holding the fixtures' records, closed after it. */
 export async function withDb<T>(fixtures: FixtureSet, fn: (db: GoSumdb) => Promise<T>): Promise<T> {
