@@ -92,6 +92,11 @@ export class SumdbClient {
     this.#tiles = new TileStore((path) => this.#get(path));
   }
 
+  /** The database's name (what gateway/integrity's ChecksumDatabase reads). */
+  get name(): string {
+    return this.#name;
+  }
+
   /**
    * The go.sum hashes the database vouches for, after verifying the note
    * signature, the record's inclusion in the signed tree and the tree's
