@@ -114,7 +114,7 @@ export class SumdbClient {
       if (!isModgateError(err) || err.code === 'sumdb.forked') throw err;
       throw new ModgateError(
         err.code,
-        `checksum database ${this.#name}: ${module}@${version}: ${err.message}`,
+        `checksum database ${this.#name}: ${module}@${version}: ${err.message.replace(/\s*\n\s*/g, ' ')}`,
         {
           cause: err,
           ...(err.detail === undefined ? {} : { detail: err.detail }),

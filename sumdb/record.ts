@@ -27,6 +27,9 @@ export interface GoSumHashes {
   readonly mod: string;
 }
 
+/** Characters of a record line quoted in an error. */
+const MAX_QUOTED = 200;
+
 function malformed(why: string): ModgateError {
   return new ModgateError('sumdb.bad_response', `malformed record: ${why}`);
 }
@@ -67,7 +70,7 @@ export function goSumHashes(text: Buffer, module: string, version: string): GoSu
     if (fields.length !== 3 || path !== module || (ver !== version && ver !== `${version}/go.mod`)) {
       throw new ModgateError(
         'sumdb.bad_response',
-        `record is not for ${module}@${version}: ${JSON.stringify(line)}`,
+        `record is not for ${module}@${version}: ${JSON.stringify(line.slice(0, MAX_QUOTED))}`,
       );
     }
     if (!hash?.startsWith('h1:')) continue;

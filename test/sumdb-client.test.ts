@@ -9,11 +9,21 @@ import { generateKeyPairSync } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import type { ChecksumDatabase } from '../gateway/integrity/integrity.ts';
 import { GO, initModule, makeGoEnv, runGo } from '../harness/go.ts';
+import { startGoSumdb } from '../harness/go-sumdb.ts';
 import { SumdbClient } from '../sumdb/client.ts';
 import { keyHashOf } from '../sumdb/note.ts';
 import { recordHash } from '../sumdb/tlog-hash.ts';
-import { client, fixtureFolder, rejection, sizeOf, transportTo, withDb } from './support/sumdb-client-kit.ts';
+import {
+  client,
+  fixtureFolder,
+  rejection,
+  sizeOf,
+  staleLookups,
+  transportTo,
+  withDb,
+} from './support/sumdb-client-kit.ts';
 import { fixtureRecords } from './support/sumdb-fixtures.ts';
 import { memoryTreeHeads } from './support/tree-heads.ts';
 
@@ -48,6 +58,27 @@ describe("SumdbClient against x/mod's checksum database", () => {
         'upstream.not_found',
       );
     });
+  });
+
+  it('refuses an authentic record of another version than the one asked', async () => {
+    await withDb(folder.set, async (db) => {
+      const { transport } = transportTo(db);
+      const other = await transport.get('lookup/example.com/hello@v1.0.0');
+      const swapped = staleLookups(db, other);
+      const err = await rejection(client(db, swapped).lookup('example.com/hello', 'v1.1.0'));
+      expect([err.code, err.message]).toEqual([
+        'sumdb.bad_response',
+        `checksum database ${db.name}: example.com/hello@v1.1.0: record is not for example.com/hello@v1.1.0: "example.com/hello v1.0.0 ${folder.set.modules[0]?.versions[0]?.sum}"`,
+      ]);
+    });
+  });
+
+  it('answers sumdb.unavailable when the database cannot be asked, and is the ChecksumDatabase gateway/integrity asks', async () => {
+    const db = await startGoSumdb();
+    const c: ChecksumDatabase = client(db);
+    await db.close();
+    expect(c.name).toBe(db.name);
+    expect((await rejection(c.lookup('example.com/hello', 'v1.0.0'))).code).toBe('sumdb.unavailable');
   });
 
   it('refuses a forked log after accepting a head of the first, also in a new client on the same store', async () => {
