@@ -4,8 +4,11 @@
  * keys, texts and signatures are the ones x/mod publishes in its tests.
  */
 import { describe, expect, it } from 'vitest';
-import { isModgateError } from '../core/errors.ts';
 import { type NoteVerifier, openNote, parseVerifierKey } from '../sumdb/note.ts';
+import { refusal } from './support/refusal.ts';
+
+/** The x/mod error text a call is refused with (as sumdb.bad_response). */
+const bad = (fn: () => unknown): string => refusal('sumdb.bad_response', fn);
 
 const PETER_KEY = 'PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW';
 const ENOCH_KEY = 'EnochRoot+af0cfe78+ATtqJ7zOtqQtYqOo0CpvDXNlMhV3HeJDpjrASKGLWdop';
@@ -37,17 +40,6 @@ function abcdAt60(sig: string): string {
 
 const open = (msg: string, known: readonly NoteVerifier[]) => openNote(Buffer.from(msg, 'utf8'), known);
 
-/** The x/mod error text a call is refused with (as sumdb.bad_response). */
-function refusal(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    if (isModgateError(err, 'sumdb.bad_response')) return err.message;
-    throw err;
-  }
-  return 'accepted';
-}
-
 describe('parseVerifierKey (TestNewVerifier)', () => {
   it('accepts the published keys and reads name and key hash', () => {
     const peter = parseVerifierKey(PETER_KEY);
@@ -63,14 +55,14 @@ describe('parseVerifierKey (TestNewVerifier)', () => {
       for (let j = i + 1; j <= b.length; j++) {
         if (i === 0 && j === b.length) continue;
         const k = b.subarray(i, j).toString('latin1');
-        if (refusal(() => parseVerifierKey(k)) === 'accepted') accepted.push(k);
+        if (bad(() => parseVerifierKey(k)) === 'accepted') accepted.push(k);
       }
     }
     for (let i = 0; i < b.length; i++) {
       const m = Buffer.from(b);
       m[i] = (m[i] as number) + 1;
       const k = m.toString('latin1');
-      if (refusal(() => parseVerifierKey(k)) === 'accepted') accepted.push(k);
+      if (bad(() => parseVerifierKey(k)) === 'accepted') accepted.push(k);
     }
     expect(accepted).toEqual([]);
   });
@@ -83,7 +75,7 @@ describe('parseVerifierKey (TestNewVerifier)', () => {
     ['sum.golang.org+033de0ae+Ac4zctda0e5eza+HJyk9SxEdh+s3Ikz7ONhk3TSDfPWu', 'invalid verifier hash'],
     ['Peter Neumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW', 'malformed verifier id'],
   ])('refuses %s: %s', (key, message) => {
-    expect(refusal(() => parseVerifierKey(key))).toBe(message);
+    expect(bad(() => parseVerifierKey(key))).toBe(message);
   });
 });
 
@@ -113,26 +105,26 @@ describe('openNote (TestSign output, TestOpen)', () => {
   });
 
   it('refuses a note with no verifiable signature', () => {
-    expect(refusal(() => open(`${TEXT}\n${PETER_SIG}${ENOCH_SIG}`, []))).toBe(
+    expect(bad(() => open(`${TEXT}\n${PETER_SIG}${ENOCH_SIG}`, []))).toBe(
       'note has no verifiable signatures',
     );
   });
 
   it('refuses an ambiguous key only when a signature needs it', () => {
-    expect(refusal(() => open(`${TEXT}\n${ENOCH_SIG}`, [enoch, peter, enoch]))).toBe(
+    expect(bad(() => open(`${TEXT}\n${ENOCH_SIG}`, [enoch, peter, enoch]))).toBe(
       'ambiguous key EnochRoot+af0cfe78',
     );
     expect(open(`${TEXT}\n${PETER_SIG}`, [enoch, peter, enoch]).sigs).toEqual([PETER]);
   });
 
   it('refuses more than 100 signatures, verified or not', () => {
-    expect(refusal(() => open(`${TEXT}\n${PETER_SIG.repeat(101)}`, [peter]))).toBe('malformed note');
-    expect(refusal(() => open(`${TEXT}\n${PETER_SIG.repeat(101)}`, []))).toBe('malformed note');
+    expect(bad(() => open(`${TEXT}\n${PETER_SIG.repeat(101)}`, [peter]))).toBe('malformed note');
+    expect(bad(() => open(`${TEXT}\n${PETER_SIG.repeat(101)}`, []))).toBe('malformed note');
   });
 
   it('refuses a signature that does not verify', () => {
-    const bad = `${TEXT}\n${abcdAt60(PETER_SIG)}`;
-    expect(refusal(() => open(bad, [peter]))).toBe('invalid signature for key PeterNeumann+c74f20a3');
+    const msg = `${TEXT}\n${abcdAt60(PETER_SIG)}`;
+    expect(bad(() => open(msg, [peter]))).toBe('invalid signature for key PeterNeumann+c74f20a3');
   });
 
   it('drops repeated signatures, verified and unverified', () => {
@@ -153,16 +145,16 @@ describe('openNote (TestSign output, TestOpen)', () => {
     ['a name with a space', `${TEXT}\n— Bad Name ${PETER.base64}`],
     ['a line after the signatures', `${TEXT}\n${PETER_SIG}Unexpected line.\n`],
   ])('refuses %s as malformed', (_what, msg) => {
-    expect(refusal(() => open(msg, [peter]))).toBe('malformed note');
+    expect(bad(() => open(msg, [peter]))).toBe('malformed note');
   });
 
   it('refuses bytes that are not UTF-8 as malformed', () => {
     const msg = Buffer.concat([Buffer.from([0xff]), Buffer.from(`${TEXT}\n${PETER_SIG}`)]);
-    expect(refusal(() => openNote(msg, [peter]))).toBe('malformed note');
+    expect(bad(() => openNote(msg, [peter]))).toBe('malformed note');
   });
 
   it('treats a signature whose key hash differs as a signature of an unknown key', () => {
-    expect(refusal(() => open(`${TEXT}\n${PETER_SIG.replaceAll('x08g', 'xxxx')}`, [peter]))).toBe(
+    expect(bad(() => open(`${TEXT}\n${PETER_SIG.replaceAll('x08g', 'xxxx')}`, [peter]))).toBe(
       'note has no verifiable signatures',
     );
   });

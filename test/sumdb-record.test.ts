@@ -3,22 +3,15 @@
  * go.sum hashes taken only from lines of the module version asked.
  */
 import { describe, expect, it } from 'vitest';
-import { isModgateError } from '../core/errors.ts';
 import { goSumHashes, parseLookupAnswer } from '../sumdb/record.ts';
+import { refusal } from './support/refusal.ts';
+
+/** The x/mod error text a call is refused with (as sumdb.bad_response). */
+const bad = (fn: () => unknown): string => refusal('sumdb.bad_response', fn);
 
 const H1 = 'h1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=';
 const H2 = 'h1:BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB=';
 const RECORD = `example.com/a v1.0.0 ${H1}\nexample.com/a v1.0.0/go.mod ${H2}\n`;
-
-function refusal(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    if (isModgateError(err, 'sumdb.bad_response')) return err.message;
-    throw err;
-  }
-  return 'accepted';
-}
 
 describe('parseLookupAnswer', () => {
   it('splits id, record text and tree note', () => {
@@ -37,7 +30,7 @@ describe('parseLookupAnswer', () => {
     ['no blank line', `1\n${RECORD}`, 'malformed record: no blank line after the record'],
     ['a control character', `1\nexample.com/a v1.0.0 \u0001\n\n`, 'malformed record: not go.sum lines'],
   ])('refuses %s', (_what, body, message) => {
-    expect(refusal(() => parseLookupAnswer(Buffer.from(body)))).toBe(message);
+    expect(bad(() => parseLookupAnswer(Buffer.from(body)))).toBe(message);
   });
 });
 
@@ -58,6 +51,6 @@ describe('goSumHashes', () => {
     ['two zip hashes', `example.com/a v1.0.0 ${H2}\n${RECORD}`, 'two h1 hashes for v1.0.0'],
     ['a hash that is not 32 bytes', `example.com/a v1.0.0 h1:AAAA\n`, 'bad hash "h1:AAAA"'],
   ])('refuses a record with %s', (_what, text, message) => {
-    expect(refusal(() => hashes(text))).toContain(message);
+    expect(bad(() => hashes(text))).toContain(message);
   });
 });
