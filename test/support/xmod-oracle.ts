@@ -5,16 +5,12 @@
  * one JSON line each. Differential tests compare core/gomod with its answers.
  */
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
-import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GO, LEGACY_GO, turnOffGoTelemetry } from '../../harness/go.ts';
+import { buildAgainstXmod } from '../../harness/xmod-build.ts';
 
-/** Where Debian installs the Go sources of golang.org/x/mod (a GOPATH root). */
-export const XMOD_GOPATH = '/usr/share/gocode';
-
-/** Upper bound for building the oracle (milliseconds). */
-const BUILD_TIMEOUT_MS = 60_000;
+export { XMOD_GOPATH } from '../../harness/xmod-build.ts';
 
 /** The questions the oracle answers; see main.go for what `out` holds for each. */
 export type OracleOp =
@@ -66,38 +62,9 @@ export async function startXmodOracle(): Promise<XmodOracle> {
 }
 
 async function buildOracle(dir: string): Promise<string> {
-  const pkgDir = join(dir, 'src', 'xmodoracle');
-  await mkdir(pkgDir, { recursive: true });
-  await turnOffGoTelemetry(dir);
-  await copyFile(new URL('./xmod-oracle/main.go', import.meta.url), join(pkgDir, 'main.go'));
   const binary = join(dir, 'xmod-oracle');
-  const env: Record<string, string> = {
-    PATH: process.env.PATH ?? '/usr/bin:/bin',
-    HOME: dir,
-    GOPATH: `${XMOD_GOPATH}:${dir}`,
-    GOCACHE: join(dir, 'gocache'),
-    GO111MODULE: 'off',
-    GOFLAGS: '',
-    GOPROXY: 'off',
-    GOENV: 'off',
-    GOTOOLCHAIN: 'local',
-    CGO_ENABLED: '0',
-  };
-  // Debian's x/mod sources are built by Debian's go, its pair, when the machine has it.
-  const child = spawn((LEGACY_GO ?? GO).path, ['build', '-o', binary, 'xmodoracle'], {
-    cwd: dir,
-    env,
-    timeout: BUILD_TIMEOUT_MS,
-  });
-  let stderr = '';
-  child.stderr.on('data', (d: Buffer) => {
-    stderr += d.toString();
-  });
-  const code = await new Promise<number | null>((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', resolve);
-  });
-  if (code !== 0) throw new Error(`building the x/mod oracle failed (exit ${code}): ${stderr.trim()}`);
+  const source = new URL('./xmod-oracle/main.go', import.meta.url);
+  await buildAgainstXmod({ source, pkg: 'xmodoracle', dir, out: binary, what: 'the x/mod oracle' });
   return binary;
 }
 
