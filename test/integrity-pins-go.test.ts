@@ -40,7 +40,7 @@ function integrity(cacheDir: string, sumdbPort: number) {
     // A loopback port nobody listens on: the public checksum database is unreachable here.
     checksum_database: {
       name: 'sum.golang.org',
-      key: 'sum.golang.org+033de0ae+Ac4zctda0e5eza+HJyk9SxEdh+s3Ikz7ONhk3TSDfPWu',
+      key: 'sum.golang.org+033de0ae+Ac4zctda0e5eza+HJyk9SxEdh+s3Ux18htTTAD8OuAn8',
       url: `http://127.0.0.1:${sumdbPort}`,
     },
   };

@@ -4,7 +4,7 @@ import { isValidPattern } from '../../core/gomod/path-match.ts';
 /** The checksum database the go command uses by default, with its published verifier key. */
 export const DEFAULT_CHECKSUM_DATABASE = {
   name: 'sum.golang.org',
-  key: 'sum.golang.org+033de0ae+Ac4zctda0e5eza+HJyk9SxEdh+s3Ikz7ONhk3TSDfPWu',
+  key: 'sum.golang.org+033de0ae+Ac4zctda0e5eza+HJyk9SxEdh+s3Ux18htTTAD8OuAn8',
   url: 'https://sum.golang.org',
 } as const;
 
