@@ -58,7 +58,7 @@ describe('import boundaries', () => {
     expect(found).toEqual({ 'core/a.ts': ['lint/style/noRestrictedImports'] });
   });
 
-  it.each(['auth', 'policies'])('%s/ imports only itself and core/', async (room) => {
+  it.each(['auth', 'policies', 'checksum'])('%s/ imports only itself and core/', async (room) => {
     const found = await lint(room, {
       [`${room}/deep/a.ts`]: exporting('../../gateway/leaf.ts'),
       [`${room}/deep/b.ts`]: exporting('../../core/leaf.ts'),
