@@ -39,6 +39,16 @@ export interface OracleCase {
   b?: string;
 }
 
+/**
+ * A question about a module zip file: `a` its path, `b` `<module>@<version>`;
+ * zip.CheckZip then dirhash.HashZip, `out` [h1] when both pass.
+ */
+export interface ZipOracleCase {
+  op: 'zipHash';
+  a: string;
+  b: string;
+}
+
 /** One answer: `err` is the Go error text, absent on success; `out` the returned values in Go order. */
 export interface OracleResult {
   err?: string;
@@ -48,7 +58,7 @@ export interface OracleResult {
 /** A running oracle process. */
 export interface XmodOracle {
   /** Answers the cases in order, in one round trip. */
-  ask(cases: readonly OracleCase[]): Promise<OracleResult[]>;
+  ask(cases: readonly (OracleCase | ZipOracleCase)[]): Promise<OracleResult[]>;
   /** Ends the process and removes the build directory. */
   close(): Promise<void>;
 }

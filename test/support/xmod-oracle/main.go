@@ -14,10 +14,13 @@ import (
 	"io"
 	"os"
 	"path"
+	"strings"
 
 	"golang.org/x/mod/module"
 	"golang.org/x/mod/semver"
+	"golang.org/x/mod/sumdb/dirhash"
 	"golang.org/x/mod/sumdb/tlog"
+	"golang.org/x/mod/zip"
 )
 
 type oracleCase struct {
@@ -76,8 +79,35 @@ func answer(c oracleCase) oracleResult {
 	case "parseTilePath":
 		t, err := tlog.ParseTilePath(c.A)
 		return oracleResult{Err: errString(err), Out: []interface{}{t.H, t.L, fmt.Sprint(t.N), t.W}}
+	case "zipHash":
+		return zipHash(c.A, c.B)
 	}
 	return oracleResult{Err: "unknown op " + c.Op, Out: []interface{}{}}
+}
+
+// zipHash answers what the go command decides about a downloaded module zip
+// at path a for b = "<module>@<version>": zip.CheckZip (names, collisions,
+// sizes; the prefix check of modfetch.downloadZip is part of it), then
+// dirhash.HashZip, which reads every entry through archive/zip (CRC-32 and
+// sizes). out is [hash] on success.
+func zipHash(file, modVersion string) oracleResult {
+	at := strings.LastIndex(modVersion, "@")
+	if at < 0 {
+		return oracleResult{Err: "zipHash: b is not module@version", Out: []interface{}{}}
+	}
+	m := module.Version{Path: modVersion[:at], Version: modVersion[at+1:]}
+	cf, err := zip.CheckZip(m, file)
+	if err == nil {
+		err = cf.Err()
+	}
+	if err != nil {
+		return oracleResult{Err: "check: " + err.Error(), Out: []interface{}{}}
+	}
+	h, err := dirhash.HashZip(file, dirhash.DefaultHash)
+	if err != nil {
+		return oracleResult{Err: "hash: " + err.Error(), Out: []interface{}{}}
+	}
+	return oracleResult{Out: []interface{}{h}}
 }
 
 func main() {
