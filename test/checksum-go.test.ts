@@ -1,0 +1,90 @@
+/**
+ * checksum/ against the go command's own numbers: for every fixture module
+ * version (uppercase path, /v2, +incompatible without go.mod, a
+ * pseudo-version, nested folders), modHash of the served .mod and zipHash
+ * of the served .zip equal GoModSum and Sum of `go mod download -json`, run
+ * by every go generation the machine has (current and 1.19) through a
+ * file:// GOPROXY with GOSUMDB=off and its own GOPATH and module cache.
+ */
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { modHash } from '../checksum/h1.ts';
+import { zipHash } from '../checksum/zip-hash.ts';
+import { escapeVersion } from '../core/gomod/module.ts';
+import { moduleVersionDir } from '../gateway/protocol/goproxy-folder.ts';
+import { CLIENT_GOS, makeGoEnv, runGo } from '../harness/go.ts';
+import { type FixtureSet, writeHashFixtureModules } from './support/modules.ts';
+
+interface Downloaded {
+  Path: string;
+  Version: string;
+  Sum?: string;
+  GoModSum?: string;
+  Error?: string;
+}
+
+let tmp: string;
+let fixtures: FixtureSet;
+/** modgate's hashes of every fixture version, by `path@version`. */
+const ours = new Map<string, { sum: string; goModSum: string }>();
+
+beforeAll(async () => {
+  tmp = await mkdtemp(join(tmpdir(), 'modgate-checksum-go-'));
+  fixtures = await writeHashFixtureModules(join(tmp, 'goproxy'));
+  for (const m of fixtures.modules) {
+    for (const v of m.versions) {
+      const base = join(moduleVersionDir(fixtures.root, m.path), escapeVersion(v.version));
+      ours.set(`${m.path}@${v.version}`, {
+        sum: await zipHash(`${base}.zip`, m.path, v.version),
+        goModSum: modHash(await readFile(`${base}.mod`)),
+      });
+    }
+  }
+});
+
+afterAll(async () => {
+  if (tmp !== undefined) await rm(tmp, { recursive: true, force: true });
+});
+
+describe('h1 hashes equal go mod download -json', () => {
+  it('covers the cases that matter', () => {
+    const all = [...ours.keys()];
+    expect(all).toEqual(
+      expect.arrayContaining([
+        'github.com/Acme/Tool@v1.0.0',
+        'example.com/lib/v2@v2.0.0',
+        'example.com/old@v3.0.0+incompatible',
+        'example.com/pseudo@v0.0.0-20240102030405-abcdefabcdef',
+      ]),
+    );
+  });
+
+  it.each(CLIENT_GOS.map((go) => [go.version, go] as const))('%s', async (_, go) => {
+    const env = await makeGoEnv(join(tmp, go.version), { goproxy: fixtures.goproxy });
+    const result = await runGo(['mod', 'download', '-json', ...ours.keys()], {
+      env: env.env,
+      cwd: env.home,
+      go,
+    });
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    const reported = result.stdout
+      .trim()
+      .split(/\n(?=\{)/)
+      .map((chunk) => JSON.parse(chunk) as Downloaded);
+    expect(reported).toHaveLength(ours.size);
+    for (const r of reported) {
+      expect(r.Error).toBeUndefined();
+      expect({ sum: r.Sum, goModSum: r.GoModSum }, `${r.Path}@${r.Version}`).toEqual(
+        ours.get(`${r.Path}@${r.Version}`),
+      );
+    }
+  });
+
+  it('runs both go generations', () => {
+    expect(CLIENT_GOS).toHaveLength(2);
+    expect(CLIENT_GOS.map((g) => g.minor)).toContain(19);
+  });
+});
