@@ -58,21 +58,31 @@ export async function checkDirectoryEnd(zip: ZipSource, what: string): Promise<D
   const endOffset = zip.fileSize - length + at;
   const start = endOffset - size;
   if (start < 0 || start >= zip.fileSize) throw badZip(what, 'has a central directory outside the file');
-  if (start !== offset) {
-    // Go reads the directory at `start` first and falls back to `offset` only when a
-    // whole header there has the wrong signature; a short read there ends the
-    // directory with no entries, fatal unless the record counts none.
-    if (start + CENTRAL_HEADER_BYTES > zip.fileSize) {
-      if (records === 0) return { offset, zip64 };
-      throw badZip(what, 'has an end record whose directory size and offset disagree');
-    }
-    const there = await zip.bytes(start, 4);
-    // A header there would make Go read a shifted directory; refuse rather than guess.
-    if (there.readUInt32LE(0) === CENTRAL_SIGNATURE) {
-      throw badZip(what, 'has an end record whose directory size and offset disagree');
-    }
-  }
+  if (start !== offset) await checkShiftedDirectory(zip, what, { start, offset, records });
   return { offset, zip64 };
+}
+
+/**
+ * The end record says the directory is `size` bytes long and ends at the
+ * record, so starts at `start`, but its offset field says `offset`; Go then
+ * takes the difference for data prepended to the zip. go 1.19 reads at
+ * `start` first and falls back to `offset` when the header there has the
+ * wrong signature; go 1.26 reads at `offset` when a header is there and the
+ * difference is positive, at `start` otherwise. Either way a directory found
+ * at `start` is not the one yauzl reads (refused), and a short read there,
+ * or a negative difference (go 1.26 never falls back then), ends the
+ * directory with no entries: refused unless the record counts none.
+ */
+async function checkShiftedDirectory(
+  zip: ZipSource,
+  what: string,
+  at: { start: number; offset: number; records: number },
+): Promise<void> {
+  const fits = at.start + CENTRAL_HEADER_BYTES <= zip.fileSize;
+  const header = fits && (await zip.bytes(at.start, 4)).readUInt32LE(0) === CENTRAL_SIGNATURE;
+  if (header || (at.records !== 0 && (at.start < at.offset || !fits))) {
+    throw badZip(what, 'has an end record whose directory size and offset disagree');
+  }
 }
 
 /**

@@ -8,7 +8,7 @@ import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GO, LEGACY_GO, turnOffGoTelemetry } from '../../harness/go.ts';
+import { GO, type GoBinary, LEGACY_GO, turnOffGoTelemetry } from '../../harness/go.ts';
 
 /** Where Debian installs the Go sources of golang.org/x/mod (a GOPATH root). */
 export const XMOD_GOPATH = '/usr/share/gocode';
@@ -63,11 +63,15 @@ export interface XmodOracle {
   close(): Promise<void>;
 }
 
-/** Builds the oracle into a fresh temp dir and starts it. */
-export async function startXmodOracle(): Promise<XmodOracle> {
+/**
+ * Builds the oracle into a fresh temp dir and starts it. `go` picks the go
+ * that builds it, and so the standard library (archive/zip, path, unicode)
+ * x/mod runs on; default Debian's go 1.19 where the machine has it.
+ */
+export async function startXmodOracle(go: GoBinary = LEGACY_GO ?? GO): Promise<XmodOracle> {
   const dir = await mkdtemp(join(tmpdir(), 'modgate-xmod-oracle-'));
   try {
-    const binary = await buildOracle(dir);
+    const binary = await buildOracle(dir, go);
     return runOracle(binary, dir);
   } catch (err) {
     await rm(dir, { recursive: true, force: true });
@@ -75,7 +79,7 @@ export async function startXmodOracle(): Promise<XmodOracle> {
   }
 }
 
-async function buildOracle(dir: string): Promise<string> {
+async function buildOracle(dir: string, go: GoBinary): Promise<string> {
   const pkgDir = join(dir, 'src', 'xmodoracle');
   await mkdir(pkgDir, { recursive: true });
   await turnOffGoTelemetry(dir);
@@ -93,8 +97,7 @@ async function buildOracle(dir: string): Promise<string> {
     GOTOOLCHAIN: 'local',
     CGO_ENABLED: '0',
   };
-  // Debian's x/mod sources are built by Debian's go, its pair, when the machine has it.
-  const child = spawn((LEGACY_GO ?? GO).path, ['build', '-o', binary, 'xmodoracle'], {
+  const child = spawn(go.path, ['build', '-o', binary, 'xmodoracle'], {
     cwd: dir,
     env,
     timeout: BUILD_TIMEOUT_MS,
