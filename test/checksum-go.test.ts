@@ -5,15 +5,18 @@
  * of the served .zip equal GoModSum and Sum of `go mod download -json`, run
  * by every go generation the machine has (current and 1.19) through a
  * file:// GOPROXY with GOSUMDB=off and its own GOPATH and module cache.
+ * And a few broken zips that both go generations refuse to download,
+ * zipHash refuses too.
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { modHash } from '../checksum/h1.ts';
 import { zipHash } from '../checksum/zip-hash.ts';
+import { isModgateError } from '../core/errors.ts';
 import { escapeVersion } from '../core/gomod/module.ts';
-import { moduleVersionDir } from '../gateway/protocol/goproxy-folder.ts';
+import { moduleVersionDir, writeModuleVersion } from '../gateway/protocol/goproxy-folder.ts';
 import { CLIENT_GOS, makeGoEnv, runGo } from '../harness/go.ts';
 import { type FixtureSet, writeHashFixtureModules } from './support/modules.ts';
 
@@ -87,4 +90,72 @@ describe('h1 hashes equal go mod download -json', () => {
     expect(CLIENT_GOS).toHaveLength(2);
     expect(CLIENT_GOS.map((g) => g.minor)).toContain(19);
   });
+});
+
+/** Broken versions: each written whole, then its zip changed as named. */
+const BROKEN: {
+  path: string;
+  files: Record<string, string>;
+  damage: (zip: Buffer) => Buffer;
+  /** What go says. */
+  goError: RegExp;
+}[] = [
+  {
+    // The first central directory header's CRC-32 no longer matches the data.
+    path: 'example.com/broken/crc',
+    files: { 'a.go': 'package a\n' },
+    damage: (zip) => {
+      const at = zip.indexOf(Buffer.from([0x50, 0x4b, 0x01, 0x02])) + 16;
+      zip[at]! ^= 0xff;
+      return zip;
+    },
+    goError: /^zip: checksum error$/,
+  },
+  {
+    path: 'example.com/broken/case',
+    files: { 'A.go': 'package a\n', 'a.go': 'package a\n' },
+    damage: (z) => z,
+    goError: /case-insensitive file name collision: "A.go" and "a.go"$/,
+  },
+  {
+    path: 'example.com/broken/nested',
+    files: { 'x/go.mod': 'module x\n' },
+    damage: (z) => z,
+    goError: /go.mod file not in module root directory$/,
+  },
+  {
+    path: 'example.com/broken/truncated',
+    files: { 'a.go': 'package a\n' },
+    damage: (z) => z.subarray(0, -30),
+    goError: /^zip: not a valid zip file$/,
+  },
+];
+
+describe('broken zips', () => {
+  it.each(CLIENT_GOS.map((go) => [go.version, go] as const))(
+    'that %s refuses to download, zipHash refuses',
+    async (_, go) => {
+      const env = await makeGoEnv(join(tmp, `broken-${go.version}`), { goproxy: fixtures.goproxy });
+      for (const b of BROKEN) {
+        const written = await writeModuleVersion(fixtures.root, {
+          path: b.path,
+          version: 'v1.0.0',
+          files: b.files,
+        });
+        await writeFile(written.zipPath, b.damage(await readFile(written.zipPath)));
+        const result = await runGo(['mod', 'download', '-json', `${b.path}@v1.0.0`], {
+          env: env.env,
+          cwd: env.home,
+          go,
+        });
+        expect(result.code, `${go.version} downloaded ${b.path}`).not.toBe(0);
+        expect((JSON.parse(result.stdout) as Downloaded).Error).toMatch(b.goError);
+        const refused = await zipHash(written.zipPath, b.path, 'v1.0.0').then(
+          () => undefined,
+          (err: unknown) => err,
+        );
+        expect(isModgateError(refused, 'upstream.bad_response'), `${b.path}: ${String(refused)}`).toBe(true);
+      }
+    },
+  );
 });
