@@ -5,8 +5,8 @@
  * of the served .zip equal GoModSum and Sum of `go mod download -json`, run
  * by every go generation the machine has (current and 1.19) through a
  * file:// GOPROXY with GOSUMDB=off and its own GOPATH and module cache.
- * And a few broken zips that both go generations refuse to download,
- * zipHash refuses too.
+ * A few broken zips that both go generations refuse to download, zipHash
+ * refuses too; and one known case the other way round, pinned.
  */
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -156,6 +156,39 @@ describe('broken zips', () => {
         );
         expect(isModgateError(refused, 'upstream.bad_response'), `${b.path}: ${String(refused)}`).toBe(true);
       }
+    },
+  );
+});
+
+describe('where zipHash is stricter than go', () => {
+  // yauzl refuses a non-zero disk number in the end record, which archive/zip
+  // ignores; Go's module zip writer never writes one. A known, accepted
+  // difference (see YAUZL_STRICTER in checksum-zip-xmod.test.ts): pinned here
+  // so that a change on either side is noticed.
+  it.each(CLIENT_GOS.map((go) => [go.version, go] as const))(
+    '%s downloads a zip whose end record names disk 1; zipHash refuses it',
+    async (_, go) => {
+      const path = `example.com/stricter/disk-${go.minor}`;
+      const written = await writeModuleVersion(fixtures.root, {
+        path,
+        version: 'v1.0.0',
+        files: { 'a.go': 'package a\n' },
+      });
+      const zip = await readFile(written.zipPath);
+      zip.writeUInt16LE(1, zip.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06])) + 4);
+      await writeFile(written.zipPath, zip);
+      const env = await makeGoEnv(join(tmp, `stricter-${go.version}`), { goproxy: fixtures.goproxy });
+      const result = await runGo(['mod', 'download', '-json', `${path}@v1.0.0`], {
+        env: env.env,
+        cwd: env.home,
+        go,
+      });
+      expect(result.code, result.stdout).toBe(0);
+      const refused = await zipHash(written.zipPath, path, 'v1.0.0').then(
+        () => undefined,
+        (err: unknown) => err,
+      );
+      expect(isModgateError(refused, 'upstream.bad_response')).toBe(true);
     },
   );
 });
