@@ -2,7 +2,8 @@
  * Go's own golang.org/x/mod as a test oracle: builds test/support/xmod-oracle/main.go
  * once (GOPATH mode, against Debian's golang-golang-x-mod-dev, no network) and
  * keeps one process running that answers batches of cases over stdin/stdout,
- * one JSON line each. Differential tests compare core/gomod with its answers.
+ * one JSON line each. Differential tests compare core/gomod and checksum/
+ * with its answers.
  */
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';

@@ -1,5 +1,6 @@
 // Command xmod-oracle answers questions about module paths and versions with
-// Go's own golang.org/x/mod, for the differential tests of core/gomod.
+// Go's own golang.org/x/mod, for the differential tests of core/gomod and
+// checksum/ (module zips: zip.CheckZip and dirhash.HashZip).
 //
 // It reads one JSON case per line on stdin, {"op": "...", "a": "...", "b": "..."},
 // and writes one JSON result per line on stdout, {"err": "...", "out": [...]},
