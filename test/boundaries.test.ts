@@ -69,6 +69,22 @@ describe('import boundaries', () => {
     expect(found).toEqual({ [`${room}/deep/a.ts`]: ['lint/style/noRestrictedImports'] });
   });
 
+  it('checksum/ imports no package but node: built-ins and yauzl', async () => {
+    const found = await lint('checksum-packages', {
+      'checksum/a.ts': exporting('pino'),
+      'checksum/b.ts': exporting('@types/yauzl'),
+      'checksum/c.ts': exporting('yauzl'),
+      'checksum/d.ts': exporting('node:fs'),
+      'checksum/f.ts': exporting('node:stream/promises'),
+      'checksum/deep/e.ts': exporting('../../core/leaf.ts'),
+      'core/leaf.ts': LEAF,
+    });
+    expect(found).toEqual({
+      'checksum/a.ts': ['lint/style/noRestrictedImports'],
+      'checksum/b.ts': ['lint/style/noRestrictedImports'],
+    });
+  });
+
   it('the server imports nothing of client/; client/ imports nothing of the server', async () => {
     const found = await lint('client', {
       'gateway/pipeline/a.ts': exporting('../../client/leaf.ts'),
