@@ -7,7 +7,7 @@
 import { spawn } from 'node:child_process';
 import { copyFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { GO, LEGACY_GO, turnOffGoTelemetry } from './go.ts';
+import { GO, type GoBinary, LEGACY_GO, turnOffGoTelemetry } from './go.ts';
 
 /** Where Debian installs the Go sources of golang.org/x/mod (a GOPATH root). */
 export const XMOD_GOPATH = '/usr/share/gocode';
@@ -22,6 +22,8 @@ export interface XmodBuild {
   readonly dir: string;
   readonly out: string;
   readonly what: string;
+  /** The go that builds it (and so the standard library x/mod runs on); default Debian's go 1.19 where the machine has it. */
+  readonly go?: GoBinary;
 }
 
 /** Builds the program; rejects with go's output when the build fails. */
@@ -43,7 +45,7 @@ export async function buildAgainstXmod(build: XmodBuild): Promise<void> {
     CGO_ENABLED: '0',
   };
   // Debian's x/mod sources are built by Debian's go, its pair, when the machine has it.
-  const child = spawn((LEGACY_GO ?? GO).path, ['build', '-o', build.out, build.pkg], {
+  const child = spawn((build.go ?? LEGACY_GO ?? GO).path, ['build', '-o', build.out, build.pkg], {
     cwd: build.dir,
     env,
     timeout: BUILD_TIMEOUT_MS,

@@ -58,7 +58,7 @@ describe('import boundaries', () => {
     expect(found).toEqual({ 'core/a.ts': ['lint/style/noRestrictedImports'] });
   });
 
-  it.each(['auth', 'policies', 'sumdb'])('%s/ imports only itself and core/', async (room) => {
+  it.each(['auth', 'policies', 'sumdb', 'checksum'])('%s/ imports only itself and core/', async (room) => {
     const found = await lint(room, {
       [`${room}/deep/a.ts`]: exporting('../../gateway/leaf.ts'),
       [`${room}/deep/b.ts`]: exporting('../../core/leaf.ts'),
@@ -67,6 +67,22 @@ describe('import boundaries', () => {
       'gateway/leaf.ts': LEAF,
     });
     expect(found).toEqual({ [`${room}/deep/a.ts`]: ['lint/style/noRestrictedImports'] });
+  });
+
+  it('checksum/ imports no package but node: built-ins and yauzl', async () => {
+    const found = await lint('checksum-packages', {
+      'checksum/a.ts': exporting('pino'),
+      'checksum/b.ts': exporting('@types/yauzl'),
+      'checksum/c.ts': exporting('yauzl'),
+      'checksum/d.ts': exporting('node:fs'),
+      'checksum/f.ts': exporting('node:stream/promises'),
+      'checksum/deep/e.ts': exporting('../../core/leaf.ts'),
+      'core/leaf.ts': LEAF,
+    });
+    expect(found).toEqual({
+      'checksum/a.ts': ['lint/style/noRestrictedImports'],
+      'checksum/b.ts': ['lint/style/noRestrictedImports'],
+    });
   });
 
   it('the server imports nothing of client/; client/ imports nothing of the server', async () => {

@@ -60,6 +60,8 @@ interface Plan {
   pkg: string;
   hasGoMod: boolean;
   private?: boolean;
+  /** More files besides `<pkg>.go` and LICENSE, by path relative to the module root. */
+  extraFiles?: Record<string, string>;
 }
 
 const PLANS: Plan[] = [
@@ -69,6 +71,27 @@ const PLANS: Plan[] = [
   { path: 'example.com/old', versions: ['v3.0.0+incompatible'], pkg: 'old', hasGoMod: false },
   { path: 'corp.example/team-a/secret', versions: ['v0.1.0'], pkg: 'secret', hasGoMod: true, private: true },
 ];
+
+/**
+ * More module versions, for the checksum tests only (not in the standard set,
+ * so no other test sees them): a pseudo-version, and files in nested and
+ * mixed-case folders.
+ */
+const HASH_PLANS: Plan[] = [
+  {
+    path: 'example.com/pseudo',
+    versions: ['v0.0.0-20240102030405-abcdefabcdef'],
+    pkg: 'pseudo',
+    hasGoMod: true,
+    extraFiles: { 'internal/Deep/x.go': 'package deep\n', 'docs/README.md': '# pseudo\n' },
+  },
+];
+
+/** The standard fixture set plus {@link HASH_PLANS}, written into `root` and described. */
+export async function writeHashFixtureModules(root: string): Promise<FixtureSet> {
+  const modules = await Promise.all([...PLANS, ...HASH_PLANS].map((plan) => writeModule(root, plan)));
+  return { root, goproxy: pathToFileURL(root).href, modules };
+}
 
 /**
  * Writes the fixture set into `root` (a GOPROXY folder) and describes it.
@@ -95,6 +118,7 @@ async function writeModule(root: string, plan: Plan): Promise<FixtureModule> {
     const files: Record<string, string> = {
       [`${plan.pkg}.go`]: source,
       LICENSE: 'Fixture module; no rights.\n',
+      ...plan.extraFiles,
     };
     const goMod = plan.hasGoMod ? `module ${plan.path}\n\ngo 1.19\n` : null;
     const time = new Date(BASE_TIME_MS + i * DAY_MS);

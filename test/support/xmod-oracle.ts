@@ -2,12 +2,14 @@
  * Go's own golang.org/x/mod as a test oracle: builds test/support/xmod-oracle/main.go
  * once (GOPATH mode, against Debian's golang-golang-x-mod-dev, no network) and
  * keeps one process running that answers batches of cases over stdin/stdout,
- * one JSON line each. Differential tests compare core/gomod with its answers.
+ * one JSON line each. Differential tests compare core/gomod and checksum/
+ * with its answers.
  */
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { GO, type GoBinary, LEGACY_GO } from '../../harness/go.ts';
 import { buildAgainstXmod } from '../../harness/xmod-build.ts';
 
 export { XMOD_GOPATH } from '../../harness/xmod-build.ts';
@@ -35,6 +37,16 @@ export interface OracleCase {
   b?: string;
 }
 
+/**
+ * A question about a module zip file: `a` its path, `b` `<module>@<version>`;
+ * zip.CheckZip then dirhash.HashZip, `out` [h1] when both pass.
+ */
+export interface ZipOracleCase {
+  op: 'zipHash';
+  a: string;
+  b: string;
+}
+
 /** One answer: `err` is the Go error text, absent on success; `out` the returned values in Go order. */
 export interface OracleResult {
   err?: string;
@@ -44,16 +56,20 @@ export interface OracleResult {
 /** A running oracle process. */
 export interface XmodOracle {
   /** Answers the cases in order, in one round trip. */
-  ask(cases: readonly OracleCase[]): Promise<OracleResult[]>;
+  ask(cases: readonly (OracleCase | ZipOracleCase)[]): Promise<OracleResult[]>;
   /** Ends the process and removes the build directory. */
   close(): Promise<void>;
 }
 
-/** Builds the oracle into a fresh temp dir and starts it. */
-export async function startXmodOracle(): Promise<XmodOracle> {
+/**
+ * Builds the oracle into a fresh temp dir and starts it. `go` picks the go
+ * that builds it, and so the standard library (archive/zip, path, unicode)
+ * x/mod runs on; default Debian's go 1.19 where the machine has it.
+ */
+export async function startXmodOracle(go: GoBinary = LEGACY_GO ?? GO): Promise<XmodOracle> {
   const dir = await mkdtemp(join(tmpdir(), 'modgate-xmod-oracle-'));
   try {
-    const binary = await buildOracle(dir);
+    const binary = await buildOracle(dir, go);
     return runOracle(binary, dir);
   } catch (err) {
     await rm(dir, { recursive: true, force: true });
@@ -61,10 +77,10 @@ export async function startXmodOracle(): Promise<XmodOracle> {
   }
 }
 
-async function buildOracle(dir: string): Promise<string> {
+async function buildOracle(dir: string, go: GoBinary): Promise<string> {
   const binary = join(dir, 'xmod-oracle');
   const source = new URL('./xmod-oracle/main.go', import.meta.url);
-  await buildAgainstXmod({ source, pkg: 'xmodoracle', dir, out: binary, what: 'the x/mod oracle' });
+  await buildAgainstXmod({ source, pkg: 'xmodoracle', dir, out: binary, what: 'the x/mod oracle', go });
   return binary;
 }
 

@@ -1,5 +1,6 @@
 // Command xmod-oracle answers questions about module paths and versions with
-// Go's own golang.org/x/mod, for the differential tests of core/gomod.
+// Go's own golang.org/x/mod, for the differential tests of core/gomod and
+// checksum/ (module zips: zip.CheckZip and dirhash.HashZip).
 //
 // It reads one JSON case per line on stdin, {"op": "...", "a": "...", "b": "..."},
 // and writes one JSON result per line on stdout, {"err": "...", "out": [...]},
@@ -14,10 +15,13 @@ import (
 	"io"
 	"os"
 	"path"
+	"strings"
 
 	"golang.org/x/mod/module"
 	"golang.org/x/mod/semver"
+	"golang.org/x/mod/sumdb/dirhash"
 	"golang.org/x/mod/sumdb/tlog"
+	"golang.org/x/mod/zip"
 )
 
 type oracleCase struct {
@@ -76,8 +80,35 @@ func answer(c oracleCase) oracleResult {
 	case "parseTilePath":
 		t, err := tlog.ParseTilePath(c.A)
 		return oracleResult{Err: errString(err), Out: []interface{}{t.H, t.L, fmt.Sprint(t.N), t.W}}
+	case "zipHash":
+		return zipHash(c.A, c.B)
 	}
 	return oracleResult{Err: "unknown op " + c.Op, Out: []interface{}{}}
+}
+
+// zipHash answers what the go command decides about a downloaded module zip
+// at path a for b = "<module>@<version>": zip.CheckZip (names, collisions,
+// sizes; the prefix check of modfetch.downloadZip is part of it), then
+// dirhash.HashZip, which reads every entry through archive/zip (CRC-32 and
+// sizes). out is [hash] on success.
+func zipHash(file, modVersion string) oracleResult {
+	at := strings.LastIndex(modVersion, "@")
+	if at < 0 {
+		return oracleResult{Err: "zipHash: b is not module@version", Out: []interface{}{}}
+	}
+	m := module.Version{Path: modVersion[:at], Version: modVersion[at+1:]}
+	cf, err := zip.CheckZip(m, file)
+	if err == nil {
+		err = cf.Err()
+	}
+	if err != nil {
+		return oracleResult{Err: "check: " + err.Error(), Out: []interface{}{}}
+	}
+	h, err := dirhash.HashZip(file, dirhash.DefaultHash)
+	if err != nil {
+		return oracleResult{Err: "hash: " + err.Error(), Out: []interface{}{}}
+	}
+	return oracleResult{Out: []interface{}{h}}
 }
 
 func main() {
