@@ -7,6 +7,7 @@ import { loadUsersFile } from '../auth/file-directory.ts';
 import { LdapDirectory } from '../auth/ldap-directory.ts';
 import { AbuseGuard } from './abuse/guard.ts';
 import type { GatewaySettings } from './config/settings.ts';
+import { openIntegrity } from './integrity/open.ts';
 import { type AuditLog, createAuditLog } from './ops/audit.ts';
 import { dependencyChecks } from './ops/checks/dependencies.ts';
 import { createOperationalLog } from './ops/log.ts';
@@ -170,6 +171,8 @@ async function build(
   opened.add(() => readiness.stop());
   await readiness.start();
 
+  const verified = await openIntegrity(settings.integrity, settings.state, log, metrics);
+  opened.add(() => verified.close());
   const publishTimes = new PublishTimes(settings.policy.publishTimeCacheEntries);
   const handler = createHandler({
     authenticator,
@@ -188,6 +191,7 @@ async function build(
     pages,
     paths: new ParsedPaths(),
     checksumDatabases: new Set(settings.checksumDatabases),
+    integrity: verified.integrity,
   });
   return {
     handler,

@@ -78,35 +78,39 @@ export class Integrity {
     upstream: BoundUpstream,
     req: IncomingMessage,
     res: ServerResponse,
-  ): Promise<{ facts: IntegrityFacts | undefined; cut: CutShort }> {
+    /** Told what verifying found before the response is written (the audit record may be written as it closes). */
+    found: (facts: IntegrityFacts) => void,
+  ): Promise<CutShort> {
     const { cache } = this.#deps;
     const key = `${request.module}@${request.version}.${request.kind}`;
     const kept = await cache.find(key);
     if (kept) {
       const facts: IntegrityFacts = { outcome: 'verified', against: 'cache', cached: true };
       this.#deps.count(request.kind, 'cached');
-      return { facts, cut: await sendKept(kept, request, req.method ?? 'GET', res) };
+      found(facts);
+      return await sendKept(kept, request, req.method ?? 'GET', res);
     }
     // Nothing of a HEAD's body is sent: it is forwarded as before.
-    if (req.method === 'HEAD')
-      return { facts: undefined, cut: await upstream.serve(trace, request, req, res) };
+    if (req.method === 'HEAD') return upstream.serve(trace, request, req, res);
     const { sumdb } = this.#deps;
     const pin = upstream.private || this.#deps.pinned(request.module) || sumdb === undefined;
     const vouched = pin ? undefined : this.#lookup(sumdb, request);
     const spooled = await cache.spool(await upstream.fetchBody(trace, request), MAX_BYTES[request.kind]);
     let keptIt = false;
     try {
-      const hash = await this.#hashOf(request, spooled);
+      const hash = await this.#hashOf(trace, request, spooled);
       const expected = pin ? await this.#pin(request, hash) : await this.#vouched(request, vouched);
       if (expected.hash !== undefined && expected.hash !== hash) {
         const facts = this.#mismatch(trace, request, hash, expected);
-        return { facts, cut: await sendSpooled(spooled.path, spooled.size, request, res) };
+        found(facts);
+        return await sendSpooled(spooled.path, spooled.size, request, res);
       }
       if (expected.hash === undefined) {
         // warn mode with nothing to check against (enforce threw): served, not kept.
         const facts: IntegrityFacts = { outcome: 'unverified', against: 'none', hash, cached: false };
         this.#deps.count(request.kind, 'unverified');
-        return { facts, cut: await sendSpooled(spooled.path, spooled.size, request, res) };
+        found(facts);
+        return await sendSpooled(spooled.path, spooled.size, request, res);
       }
       if (expected.against !== 'pin') {
         await this.#deps.records.remember(request.module, request.version, request.kind, hash, this.#now());
@@ -118,7 +122,8 @@ export class Integrity {
       this.#deps.count(request.kind, outcome);
       const fresh = await cache.find(key);
       if (!fresh) throw new ModgateError('internal', `verified ${key} vanished from the cache`);
-      return { facts, cut: await sendKept(fresh, request, 'GET', res) };
+      found(facts);
+      return await sendKept(fresh, request, 'GET', res);
     } finally {
       if (!keptIt) await cache.discard(spooled);
     }
@@ -146,10 +151,27 @@ export class Integrity {
     return lookup;
   }
 
-  async #hashOf(request: BodyRequest, spooled: Spooled): Promise<string> {
+  /** The go.sum hash of the spooled file; a zip go would refuse is an integrity failure too. */
+  async #hashOf(trace: Trace, request: BodyRequest, spooled: Spooled): Promise<string> {
     const { hashers } = this.#deps;
     if (request.kind === 'mod') return hashers.mod(spooled.sha256);
-    return hashers.zip(spooled.path, request.module, request.version);
+    try {
+      return await hashers.zip(spooled.path, request.module, request.version);
+    } catch (err) {
+      if (!isModgateError(err, 'upstream.bad_response')) throw err;
+      const message = `integrity check failed for ${request.module}@${request.version}: upstream sent a ${err.message}`;
+      const detail = {
+        module: request.module,
+        version: request.version,
+        file: request.kind,
+        problem: err.message,
+      };
+      this.#deps.count(request.kind, 'mismatch');
+      this.#deps.log.error({ event: 'integrity.mismatch', trace: trace.id, ...detail }, message);
+      if (this.#deps.mode === 'enforce')
+        throw new ModgateError('integrity.mismatch', message, { cause: err, detail });
+      throw err;
+    }
   }
 
   /** A pinned module: the hash recorded first (by this fetch, when it is the first). */

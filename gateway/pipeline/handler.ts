@@ -143,9 +143,9 @@ async function run(
     return;
   }
   if (deps.integrity && isBodyRequest(request)) {
-    const verified = await deps.integrity.serve(ctx, request, upstream, req, res);
-    ctx.integrity = verified.facts;
-    ctx.error = verified.cut;
+    ctx.error = await deps.integrity.serve(ctx, request, upstream, req, res, (facts) => {
+      ctx.integrity = facts;
+    });
     return;
   }
   ctx.error = await upstream.serve(ctx, request, req, res);
