@@ -173,7 +173,7 @@ async function build(
 
   const verified = await openIntegrity(settings.integrity, settings.state, log, metrics);
   opened.add(() => verified.close());
-  const publishTimes = new PublishTimes(settings.policy.publishTimeCacheEntries);
+  const publishTimes = new PublishTimes(settings.policy.publishTimeCacheEntries, verified.firstSeen);
   const handler = createHandler({
     authenticator,
     routing,

@@ -12,12 +12,13 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pinsCommand } from '../bin/commands/pins.ts';
 import { writeModuleVersion } from '../gateway/protocol/goproxy-folder.ts';
 import { USERS } from '../harness/directory-fixture.ts';
 import { CLIENT_GOS, type GoEnv, makeGoEnv, netrcMachines, runGo, writeNetrc } from '../harness/go.ts';
 import { httpsGet } from '../harness/https-client.ts';
 import { freePort } from '../harness/ports.ts';
-import { startTestGateway, type TestGateway } from './support/gateway.ts';
+import { secretFile, startTestGateway, type TestGateway } from './support/gateway.ts';
 import { PRIVATE_CORP_POLICY, type Stack, startStack } from './support/stack.ts';
 
 const alice = { login: USERS.alice.name, password: USERS.alice.password };
@@ -47,6 +48,18 @@ function integrity(cacheDir: string, sumdbPort: number) {
 }
 
 let closedPort: number;
+let adminTokenFile: string;
+const ADMIN_TOKEN = 'pins-admin-token-Jq4x8';
+
+/** Runs `modgate pins …` against the stack's gateway; resolves its exit code and output. */
+async function pins(...args: string[]) {
+  let out = '';
+  let err = '';
+  const io = { out: (t: string) => void (out += t), err: (t: string) => void (err += t) };
+  const target = ['--url', stack.gateway.url, '--token-file', adminTokenFile, '--ca', stack.pki.caCertPath];
+  const code = await pinsCommand([...args, ...target], io);
+  return { code, out, err };
+}
 
 beforeAll(async () => {
   closedPort = await freePort();
@@ -56,7 +69,12 @@ beforeAll(async () => {
     policy: PRIVATE_CORP_POLICY,
     gatewayConfig: async (base, { dir }) => {
       recordsDir = join(dir, 'records');
-      config = { ...base, integrity: integrity(join(dir, 'verified-1'), closedPort) };
+      adminTokenFile = join(dir, 'admin-token');
+      config = {
+        ...base,
+        integrity: integrity(join(dir, 'verified-1'), closedPort),
+        admin: { token: await secretFile(dir, 'admin-token', ADMIN_TOKEN) },
+      };
       return config;
     },
   });
@@ -206,5 +224,47 @@ describe('private modules pinned on first sight', () => {
     expect(res.text).toMatch(
       /^modgate: cannot verify example\.com\/hello@v1\.0\.0: checksum database sum\.golang\.org is unreachable and this version was never verified here \(request [0-9a-f]{32}\)\n$/,
     );
+  });
+
+  it('modgate pins lists, shows and forgets a pin, each call audited; a forgotten version is pinned anew', async () => {
+    const listed = await pins('list', 'corp.example/');
+    expect(listed).toEqual({ code: 0, out: `${SECRET}@${SECRET_VERSION}\n`, err: '' });
+    const shown = await pins('show', `${SECRET}@${SECRET_VERSION}`);
+    expect(shown.code).toBe(0);
+    expect(shown.out).toMatch(/^first seen: \d{4}-\d\d-\d\dT[\d:.]+Z\nmod: h1:\S+\nzip: h1:\S+\n$/);
+    const oldZip = /zip: (h1:\S+)/.exec(shown.out)?.[1];
+
+    expect(await pins('forget', `${SECRET}@${SECRET_VERSION}`)).toEqual({
+      code: 0,
+      out: `forgot ${SECRET}@${SECRET_VERSION}\n`,
+      err: '',
+    });
+    expect((await pins('show', `${SECRET}@${SECRET_VERSION}`)).code).toBe(1);
+    // The changed zip (earlier test) is now pinned on first sight, from the upstream, not the cache.
+    const res = await httpsGet(stack.gateway.url, ZIP, {
+      ca: stack.pki.caPem,
+      basic: [alice.login, alice.password],
+    });
+    expect(res.status).toBe(200);
+    const repinned = /zip: (h1:\S+)/.exec((await pins('show', `${SECRET}@${SECRET_VERSION}`)).out)?.[1];
+    expect(repinned).toBeDefined();
+    expect(repinned).not.toBe(oldZip);
+
+    const actions = (await stack.gateway.auditRecords())
+      .filter((r) => String((r.event as { action: string }).action).startsWith('modgate.admin.pins'))
+      .map((r) => [
+        (r.event as { action: string }).action,
+        (r.labels as { target?: string } | undefined)?.target,
+      ]);
+    expect(actions).toEqual([
+      ['modgate.admin.pins.read', 'corp.example/*'],
+      ['modgate.admin.pins.read', `${SECRET}@${SECRET_VERSION}`],
+      ['modgate.admin.pins.forget', `${SECRET}@${SECRET_VERSION}`],
+      ['modgate.admin.pins.read', `${SECRET}@${SECRET_VERSION}`],
+      ['modgate.admin.pins.read', `${SECRET}@${SECRET_VERSION}`],
+    ]);
+    const bad = await pins('show', 'not a module@v1');
+    expect(bad.code).toBe(1);
+    expect(bad.err).toMatch(/^modgate pins: 400 modgate: module= must be a module path\n$/);
   });
 });

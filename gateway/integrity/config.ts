@@ -79,6 +79,12 @@ export const integritySchema = z
       .describe(
         'Verified `.mod` and `.zip` files kept on local disk and served from there; workers share the folder.',
       ),
+    first_seen_cooldown: z
+      .boolean()
+      .default(true)
+      .describe(
+        '`min_age` counts from the later of the `.info` Time and modgate’s first sight of the version (a new tag on an old commit is young). At roll-out every version is first seen then.',
+      ),
     records_dir: z
       .string()
       .min(1)

@@ -4,6 +4,7 @@ import { zipHash } from '../../checksum/zip-hash.ts';
 import { matchPrefixPatterns } from '../../core/gomod/module.ts';
 import { SumdbClient } from '../../sumdb/client.ts';
 import type { Metrics } from '../ops/metrics.ts';
+import type { FirstSeen } from '../pipeline/publish-times.ts';
 import { type DurableRecords, FileRecords } from '../state/durable.ts';
 import { RedisRecords } from '../state/durable-redis.ts';
 import type { StateSettings } from '../state/settings.ts';
@@ -16,6 +17,8 @@ import { VerifiedCache } from './verified-cache.ts';
 /** The integrity stage and what closes it; none when `integrity.mode` is off. */
 export interface OpenedIntegrity {
   readonly integrity: Integrity | undefined;
+  /** modgate's first-seen time of a version, for `min_age` (`integrity.first_seen_cooldown`). */
+  readonly firstSeen?: FirstSeen | undefined;
   close(): Promise<void>;
 }
 
@@ -61,7 +64,11 @@ export async function openIntegrity(
       log: log.child({ stream: 'integrity' }),
       count: (file, result) => metrics.integrity(file, result),
     });
-    return { integrity, close: () => closeAll(closers) };
+    const records = integrity.records;
+    const firstSeen: FirstSeen | undefined = config.first_seen_cooldown
+      ? async (module, version) => new Date((await records.seen(module, version, new Date())).firstSeen)
+      : undefined;
+    return { integrity, firstSeen, close: () => closeAll(closers) };
   } catch (err) {
     await closeAll(closers);
     throw err;

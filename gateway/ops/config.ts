@@ -88,7 +88,9 @@ export const metricsSettingsSchema = metricsSchema.transform((metrics, ctx) =>
 export const adminSchema = z
   .strictObject({ token: secretRef.describe('The bearer token the admin API requires.') })
   .optional()
-  .describe('The admin API (`POST`/`DELETE /_modgate/admin/revoke`); off when absent.');
+  .describe(
+    'The admin API (`POST`/`DELETE /_modgate/admin/revoke`, `/_modgate/admin/pins` for `modgate pins`); off when absent.',
+  );
 
 /** `admin:` with its token read. */
 export const adminSettingsSchema = adminSchema.transform((admin, ctx) =>

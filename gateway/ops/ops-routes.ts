@@ -64,7 +64,7 @@ export async function serveOps(
       const action = `modgate.admin.pins.${req.method === 'DELETE' ? 'forget' : 'read'}`;
       known({ action });
       checkAdmin(req, deps);
-      known({ action, target: await servePins(req, res, deps.integrity) });
+      await servePins(req, res, deps.integrity, (target) => known({ action, target }));
       return true;
     }
     case OPS_PATHS.health:

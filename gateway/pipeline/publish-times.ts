@@ -4,9 +4,13 @@ import type { Trace } from '../upstreams/upstream.ts';
 import { isMissing } from '../upstreams/upstream-errors.ts';
 import type { BoundUpstream } from './route.ts';
 
+/** modgate's own first-seen time of a module version (recorded now when it has none). */
+export type FirstSeen = (module: string, version: string) => Promise<Date>;
+
 /**
- * The publish time of module versions (the `Time` of the upstream's `.info`),
- * for `min_age` rules. Remembered per upstream, module and version (an LRU of
+ * The publish time of module versions (the `Time` of the upstream's `.info`,
+ * or modgate's first-seen time when that is later: a new tag on an old
+ * commit has an old `Time`), for `min_age` rules. Remembered per upstream, module and version (an LRU of
  * bounded size); concurrent lookups of one version share one upstream request.
  * Unknown (no `.info`, no parsable `Time`) is `undefined`, which a `min_age`
  * rule treats as too young (fail closed).
@@ -14,10 +18,12 @@ import type { BoundUpstream } from './route.ts';
 export class PublishTimes {
   readonly #known: BoundedMap<string, Date | undefined>;
   readonly #pending = new Map<string, Promise<Date | undefined>>();
+  readonly #firstSeen: FirstSeen | undefined;
 
-  /** A `.info` Time never changes, so entries do not expire; the oldest-used go first. */
-  constructor(maxEntries: number) {
+  /** Neither a `.info` Time nor a first-seen time changes, so entries do not expire; the oldest-used go first. */
+  constructor(maxEntries: number, firstSeen?: FirstSeen) {
     this.#known = new BoundedMap(maxEntries);
+    this.#firstSeen = firstSeen;
   }
 
   get size(): number {
@@ -47,6 +53,7 @@ export class PublishTimes {
           if (isMissing(err)) return undefined;
           throw err;
         })
+        .then((time) => (time ? this.#later(time, module, version) : undefined))
         .then((time) => {
           // Only a known time is remembered: a missing .info may appear later.
           if (time) this.#remember(key, time);
@@ -56,6 +63,13 @@ export class PublishTimes {
       this.#pending.set(key, pending);
     }
     return pending;
+  }
+
+  /** The later of the upstream's time and modgate's first sight (a record write the first time). */
+  async #later(time: Date, module: string, version: string): Promise<Date> {
+    if (!this.#firstSeen) return time;
+    const seen = await this.#firstSeen(module, version);
+    return seen > time ? seen : time;
   }
 
   #remember(key: string, time: Date): void {
