@@ -18,6 +18,8 @@ import { USERS } from '../harness/directory-fixture.ts';
 import { CLIENT_GOS, runGo } from '../harness/go.ts';
 import { type GoSumdb, startGoSumdb } from '../harness/go-sumdb.ts';
 import { httpsGet } from '../harness/https-client.ts';
+import { freePort } from '../harness/ports.ts';
+import { startTestGateway } from './support/gateway.ts';
 import { type Stack, startStack } from './support/stack.ts';
 
 const alice = { login: USERS.alice.name, password: USERS.alice.password };
@@ -25,6 +27,7 @@ const basic: [string, string] = [alice.login, alice.password];
 
 let stack: Stack;
 let sumdb: GoSumdb;
+let gatewayConfig: Record<string, unknown>;
 
 beforeAll(async () => {
   stack = await startStack({
@@ -41,13 +44,14 @@ beforeAll(async () => {
           })),
         );
       sumdb = await startGoSumdb({ records });
-      return {
+      gatewayConfig = {
         ...config,
         integrity: {
           mode: 'enforce',
           checksum_database: { name: sumdb.name, key: sumdb.key, url: sumdb.url },
         },
       };
+      return gatewayConfig;
     },
   });
 }, 90_000);
@@ -176,6 +180,61 @@ describe('public modules verified against the checksum database', () => {
       expect(cached.status).toBe(200);
     } finally {
       await sumdb.setMode('normal');
+    }
+  });
+
+  it('warn mode serves what does not verify, audited as a mismatch or unverified, and keeps none of it', async () => {
+    const integrity = gatewayConfig.integrity as Record<string, unknown>;
+    const warn = await startTestGateway(join(stack.dir, 'warn'), stack.pki, {
+      ...gatewayConfig,
+      integrity: { ...integrity, mode: 'warn', cache: { dir: join(stack.dir, 'warn', 'verified') } },
+    });
+    try {
+      const swapped = await httpsGet(warn.url, '/example.com/hello/@v/v1.1.0.zip', {
+        ca: stack.pki.caPem,
+        basic,
+      });
+      expect(swapped.status).toBe(200);
+      expect(swapped.body.equals(await readFile(versionFile('example.com/hello', 'v1.1.0', 'zip')))).toBe(
+        true,
+      );
+      const records = await warn.waitForAudit(1);
+      const swappedAudit = records.find(
+        (r) => (r.url as { path: string }).path === '/example.com/hello/@v/v1.1.0.zip',
+      );
+      expect(swappedAudit?.integrity).toMatchObject({ outcome: 'mismatch', against: 'sumdb', cached: false });
+      expect(await warn.logText()).toMatch(
+        /"level":50.*integrity check failed for example\.com\/hello@v1\.1\.0/,
+      );
+      // Nothing that failed was kept: the upstream is asked again.
+      const before = stack.athens!.requests.length;
+      expect(
+        (await httpsGet(warn.url, '/example.com/hello/@v/v1.1.0.zip', { ca: stack.pki.caPem, basic })).status,
+      ).toBe(200);
+      expect(stack.athens!.requests.length).toBeGreaterThan(before);
+    } finally {
+      await warn.close();
+    }
+    // With the database unreachable, warn serves unverified bytes, audited as such.
+    const offline = await startTestGateway(join(stack.dir, 'warn-offline'), stack.pki, {
+      ...gatewayConfig,
+      integrity: {
+        ...integrity,
+        mode: 'warn',
+        cache: { dir: join(stack.dir, 'warn-offline', 'verified') },
+        checksum_database: { name: sumdb.name, key: sumdb.key, url: `http://127.0.0.1:${await freePort()}` },
+      },
+    });
+    try {
+      const res = await httpsGet(offline.url, '/github.com/!acme/!tool/@v/v1.0.0.zip', {
+        ca: stack.pki.caPem,
+        basic,
+      });
+      expect(res.status).toBe(200);
+      const [audit] = await offline.waitForAudit(1);
+      expect(audit?.integrity).toMatchObject({ outcome: 'unverified', against: 'none', cached: false });
+    } finally {
+      await offline.close();
     }
   });
 });
