@@ -55,7 +55,14 @@ const ADMIN_TOKEN = 'pins-admin-token-Jq4x8';
 async function pins(...args: string[]) {
   let out = '';
   let err = '';
-  const io = { out: (t: string) => void (out += t), err: (t: string) => void (err += t) };
+  const io = {
+    out: (t: string) => {
+      out += t;
+    },
+    err: (t: string) => {
+      err += t;
+    },
+  };
   const target = ['--url', stack.gateway.url, '--token-file', adminTokenFile, '--ca', stack.pki.caCertPath];
   const code = await pinsCommand([...args, ...target], io);
   return { code, out, err };
