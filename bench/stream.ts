@@ -8,7 +8,6 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
@@ -16,6 +15,7 @@ import { hashPassword } from '../auth/password-hash.ts';
 import { writeLargeZip } from '../gateway/protocol/goproxy-folder.ts';
 import { startAthensEmulator } from '../harness/athens-emulator.ts';
 import { makeTestPki } from '../harness/tls.ts';
+import { download } from './support/download.ts';
 import { rssMb, startGatewayProcess } from './support/processes.ts';
 
 /** Size of the streamed zip (bytes). */
@@ -66,7 +66,7 @@ async function main(): Promise<number> {
       await writeFile(join(dir, 'gateway.yaml'), stringify({ ...config, default_upstream: upstream }));
       const started = await startGatewayProcess(join(dir, 'gateway.yaml'));
       child = started.child;
-      const get = (path: string) => download(started.url, path, pki.caPem);
+      const get = (path: string) => download(started.url, path, pki.caPem, USER);
       for (let i = 0; i < WARMUP_REQUESTS; i++) await get('/example.com/big/@v/v1.0.0.info');
       const idle = await rssMb(child.pid!, 'VmRSS');
       await writeFile(`/proc/${child.pid}/clear_refs`, '5'); // reset the peak (VmHWM) to now
@@ -98,28 +98,6 @@ async function main(): Promise<number> {
     await athens.close();
     await rm(dir, { recursive: true, force: true });
   }
-}
-
-/** GETs a path and discards the body, returning its size. */
-function download(base: string, path: string, ca: string): Promise<number> {
-  const url = new URL(base);
-  const auth = `Basic ${Buffer.from(USER.join(':')).toString('base64')}`;
-  return new Promise((resolve, reject) => {
-    const req = request(
-      { host: url.hostname, port: url.port, path, ca, headers: { authorization: auth } },
-      (res) => {
-        let bytes = 0;
-        if (res.statusCode !== 200) reject(new Error(`${path}: ${res.statusCode}`));
-        res.on('data', (c: Buffer) => {
-          bytes += c.length;
-        });
-        res.on('end', () => resolve(bytes));
-        res.on('error', reject);
-      },
-    );
-    req.on('error', reject);
-    req.end();
-  });
 }
 
 process.exitCode = await main();

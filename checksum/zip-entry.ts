@@ -19,6 +19,7 @@ import { createHash } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { crc32, createInflateRaw } from 'node:zlib';
+import { releaseChunk } from '../core/release-chunk.ts';
 import { badZip, type Entry, entryName, type ZipSource } from './zip-file.ts';
 
 const METHOD_STORE = 0;
@@ -41,7 +42,8 @@ export async function hashEntry(zip: ZipSource, entry: Entry, isDir: boolean, wh
   }
   const start = await zip.dataStart(entry);
   const raw = await zip.range(start, entry.compressedSize);
-  const counted = new CountingHash(entry.uncompressedSize);
+  // Stored data is the file's own read buffers, released once hashed; inflated output is zlib's.
+  const counted = new CountingHash(entry.uncompressedSize, entry.compressionMethod === METHOD_STORE);
   try {
     if (entry.compressionMethod === METHOD_DEFLATE) await pipeline(raw, createInflateRaw(), counted);
     else await pipeline(raw, counted);
@@ -78,9 +80,12 @@ class CountingHash extends Writable {
   crc = 0;
   sha256 = '';
 
-  constructor(limit: number) {
+  readonly #release: boolean;
+
+  constructor(limit: number, release: boolean) {
     super();
     this.#limit = limit;
+    this.#release = release;
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, done: (err?: Error | null) => void): void {
@@ -91,6 +96,7 @@ class CountingHash extends Writable {
     }
     this.#sha.update(chunk);
     this.crc = crc32(chunk, this.crc);
+    if (this.#release) releaseChunk(chunk);
     done();
   }
 

@@ -112,9 +112,9 @@ export class Integrity {
         found(facts);
         return await sendSpooled(spooled.path, spooled.size, request, res);
       }
-      if (expected.against !== 'pin') {
-        await this.#deps.records.remember(request.module, request.version, request.kind, hash, this.#now());
-      }
+      // A verified public file's record (first sight; the hash for when the database cannot be asked)
+      // is written beside the answer, not before it: nothing waits for its flush to disk.
+      const recorded = expected.against === 'pin' ? undefined : this.#record(trace, request, hash);
       await cache.keep(key, spooled);
       keptIt = true;
       const outcome = expected.pinnedNow ? 'pinned' : 'verified';
@@ -123,7 +123,9 @@ export class Integrity {
       const fresh = await cache.find(key);
       if (!fresh) throw new ModgateError('internal', `verified ${key} vanished from the cache`);
       found(facts);
-      return await sendKept(fresh, request, 'GET', res);
+      const cut = await sendKept(fresh, request, 'GET', res);
+      await recorded;
+      return cut;
     } finally {
       if (!keptIt) await cache.discard(spooled);
     }
@@ -142,6 +144,24 @@ export class Integrity {
   async forget(module: string, version: string): Promise<boolean> {
     await Promise.all(['mod', 'zip'].map((kind) => this.#deps.cache.forget(`${module}@${version}.${kind}`)));
     return this.#deps.records.forget(module, version);
+  }
+
+  /** Records a verified hash; a failure is logged (the file was verified; only the fallback loses it). */
+  async #record(trace: Trace, request: BodyRequest, hash: string): Promise<void> {
+    try {
+      await this.#deps.records.remember(request.module, request.version, request.kind, hash, this.#now());
+    } catch (err) {
+      this.#deps.log.warn(
+        {
+          err,
+          event: 'integrity.record_failed',
+          trace: trace.id,
+          module: request.module,
+          version: request.version,
+        },
+        `could not record the verified hash of ${request.module}@${request.version}`,
+      );
+    }
   }
 
   /** Starts the checksum-database lookup while the body arrives; its failure is read later. */

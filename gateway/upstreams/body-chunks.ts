@@ -1,5 +1,6 @@
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
+import { ownsItsMemory, releaseChunk } from '../../core/release-chunk.ts';
 
 /**
  * Where a forwarded body goes: the client's ServerResponse, or a BodyPipe
@@ -14,14 +15,6 @@ export interface ForwardTarget {
   destroy(): unknown;
   once(event: 'close' | 'drain', listener: () => void): unknown;
 }
-
-/**
- * Chunks smaller than this are left to the GC. Below it live Buffer's shared
- * 8 KiB pool and the zero-length body spans llhttp hands undici over a shared
- * empty buffer, which undici parses again later: detaching that crashed the
- * next parse (test/body-chunks.test.ts fails with this at 0).
- */
-const RELEASE_MIN_BYTES = 8 * 1024;
 
 /**
  * Writes one body chunk to the client and gives its
@@ -41,28 +34,7 @@ const RELEASE_MIN_BYTES = 8 * 1024;
  * false when the client cannot take more for now.
  */
 export function writeChunk(res: Pick<ForwardTarget, 'write'>, chunk: Buffer): boolean {
-  return ownsItsMemory(chunk) ? res.write(chunk, () => release(chunk)) : res.write(chunk);
-}
-
-function ownsItsMemory(chunk: Buffer): boolean {
-  const memory = chunk.buffer;
-  return (
-    chunk.byteLength >= RELEASE_MIN_BYTES &&
-    chunk.byteOffset === 0 &&
-    memory instanceof ArrayBuffer &&
-    chunk.byteLength === memory.byteLength &&
-    !memory.resizable
-  );
-}
-
-function release(chunk: Buffer): void {
-  const memory = chunk.buffer as ArrayBuffer;
-  if (memory.detached) return;
-  try {
-    memory.transfer(0);
-  } catch {
-    // Not detachable (a buffer Node keeps for itself): the GC frees it as before.
-  }
+  return ownsItsMemory(chunk) ? res.write(chunk, () => releaseChunk(chunk)) : res.write(chunk);
 }
 
 /**
