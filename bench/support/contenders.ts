@@ -7,6 +7,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
@@ -102,6 +103,8 @@ async function gatewayConfig(
   slapd: Slapd,
   upstreamUrl: string,
   extra: Record<string, unknown> = {},
+  /** Whether that checkout's gateway.yaml has `integrity:` (a reference may predate it). */
+  knowsIntegrity = true,
 ): Promise<string> {
   await writeFile(join(dir, 'ldap-password'), slapd.bindPassword, { mode: 0o600 });
   await writeFile(join(dir, 'policy.yaml'), benchPolicyYaml());
@@ -125,6 +128,8 @@ async function gatewayConfig(
       issuer: PAT_ISSUER,
       keys: [{ kid: 'bench', pem: `file:${join(dir, 'pat-key.pem')}` }],
     },
+    // Forwarding as such: the bench modules are in no checksum database (bench/integrity measures verifying).
+    ...(knowsIntegrity ? { integrity: { mode: 'off' } } : {}),
     ...extra,
   };
   await writeFile(join(dir, 'gateway.yaml'), stringify(config));
@@ -148,7 +153,15 @@ async function startReference(
     encoding: 'utf8',
   }).trim();
   await mkdir(join(dir, 'modgate-reference'));
-  const config = await gatewayConfig(join(dir, 'modgate-reference'), pki, slapd, upstreamUrl);
+  const knowsIntegrity = existsSync(join(checkout, 'gateway', 'integrity', 'config.ts'));
+  const config = await gatewayConfig(
+    join(dir, 'modgate-reference'),
+    pki,
+    slapd,
+    upstreamUrl,
+    {},
+    knowsIntegrity,
+  );
   const gateway = await startGatewayProcess(config, join(dir, 'modgate-reference', 'modgate.log'), checkout);
   return { ...gateway, name: `modgate at ${commit} (reference)` };
 }

@@ -30,7 +30,7 @@ export const integritySchema = z
   .strictObject({
     mode: z
       .enum(['off', 'warn', 'enforce'])
-      .default('off')
+      .default('enforce')
       .describe(
         '`enforce`: refuse (502, nothing of the body sent) what does not verify, and (503) what cannot be verified now; `warn`: log, audit and serve it; `off`: forward unchecked.',
       ),

@@ -29,7 +29,9 @@ export interface TestGateway extends RunningGateway {
  * Starts a gateway in this process from a real gateway.yaml (written to `dir`
  * and loaded through the real config loader), with TLS from the test PKI,
  * the audit trail and the operational log in files the test can read.
- * `config` holds the YAML keys besides listen/tls/audit.
+ * `config` holds the YAML keys besides listen/tls/audit; without an
+ * `integrity` key, integrity is off (test stacks have no checksum database;
+ * the integrity tests give theirs).
  */
 export async function startTestGateway(
   dir: string,
@@ -44,6 +46,7 @@ export async function startTestGateway(
     tls: { cert: `file:${pki.certPath}`, key: `file:${pki.keyPath}` },
     audit: { sink: 'file', path: auditPath },
     log: { level: 'debug' },
+    integrity: { mode: 'off' },
     ...config,
   });
   await mkdir(dir, { recursive: true });
