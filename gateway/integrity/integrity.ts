@@ -49,6 +49,12 @@ export interface IntegrityFacts {
   readonly cached: boolean;
 }
 
+/** Who said the expected hash, in a mismatch's message (the checksum database: by its name). */
+const FROM: Partial<Record<IntegrityFacts['against'], string>> = {
+  pin: 'the first fetch',
+  record: 'an earlier verification',
+};
+
 /** The expected hash of one file and where it came from; undefined hash: nothing to check against. */
 interface Expectation {
   readonly hash: string | undefined;
@@ -180,16 +186,8 @@ export class Integrity {
     } catch (err) {
       if (!isModgateError(err, 'upstream.bad_response')) throw err;
       const message = `integrity check failed for ${request.module}@${request.version}: upstream sent a ${err.message}`;
-      const detail = {
-        module: request.module,
-        version: request.version,
-        file: request.kind,
-        problem: err.message,
-      };
-      this.#deps.count(request.kind, 'mismatch');
-      this.#deps.log.error({ event: 'integrity.mismatch', trace: trace.id, ...detail }, message);
-      if (this.#deps.mode === 'enforce')
-        throw new ModgateError('integrity.mismatch', message, { cause: err, detail });
+      this.#failed(trace, request, message, { problem: err.message }, err);
+      // warn mode too: a zip go would refuse is not served.
       throw err;
     }
   }
@@ -233,13 +231,19 @@ export class Integrity {
   #mismatch(trace: Trace, request: BodyRequest, hash: string, expected: Expectation): IntegrityFacts {
     const what = `${request.module}@${request.version}`;
     const file = request.kind === 'mod' ? `${what}/go.mod` : what;
-    const from = expected.against === 'sumdb' ? this.#deps.sumdb?.name : 'the first fetch';
+    const from = FROM[expected.against] ?? this.#deps.sumdb?.name;
     const message = `integrity check failed for ${file}: upstream sent ${hash}, ${from} says ${expected.hash}`;
-    this.#deps.count(request.kind, 'mismatch');
-    const detail = { module: request.module, version: request.version, file: request.kind, hash, expected };
-    this.#deps.log.error({ event: 'integrity.mismatch', trace: trace.id, ...detail }, message);
-    if (this.#deps.mode === 'enforce') throw new ModgateError('integrity.mismatch', message, { detail });
+    this.#failed(trace, request, message, { hash, expected });
     return { outcome: 'mismatch', against: expected.against, hash, expected: expected.hash, cached: false };
+  }
+
+  /** Counts and logs an integrity failure; in enforce mode, refuses it with `integrity.mismatch`. */
+  #failed(trace: Trace, request: BodyRequest, message: string, facts: object, cause?: unknown): void {
+    const detail = { module: request.module, version: request.version, file: request.kind, ...facts };
+    this.#deps.count(request.kind, 'mismatch');
+    this.#deps.log.error({ event: 'integrity.mismatch', trace: trace.id, ...detail }, message);
+    if (this.#deps.mode === 'enforce')
+      throw new ModgateError('integrity.mismatch', message, { cause, detail });
   }
 
   #now(): Date {

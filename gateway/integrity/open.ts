@@ -55,7 +55,7 @@ export async function openIntegrity(
       mode: config.mode,
       cache,
       records: new ModuleRecords(durable),
-      sumdb: { name: db.name, lookup: (module, version) => client.lookup(module, version) },
+      sumdb: client,
       pinned: (module) => pins !== '' && matchPrefixPatterns(pins, module),
       hashers: {
         mod: (sha256) => hash1([{ name: 'go.mod', sha256 }]),

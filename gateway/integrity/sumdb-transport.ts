@@ -12,7 +12,8 @@ const TIMEOUT_MS = 10_000;
  * Asks a checksum database over HTTP(S) for `latest`, `lookup/…` and
  * `tile/…` below its URL (https://sum.golang.org, or an upstream's
  * `/sumdb/<name>` proxy). Failures to ask are `sumdb.unavailable`; a lookup
- * the database does not hold (404/410) is `upstream.not_found`.
+ * the database does not hold (404/410) is `upstream.not_found` (a missing
+ * tile is not: that is the database failing, `sumdb.unavailable`).
  */
 export class HttpSumdbTransport {
   readonly #pool: Pool;
@@ -38,7 +39,8 @@ export class HttpSumdbTransport {
         method: 'GET',
         signal,
       });
-      if (statusCode === 404 || statusCode === 410) {
+      // Only a lookup's 404/410 means "no such module version"; a missing tile or head is a database failing.
+      if ((statusCode === 404 || statusCode === 410) && path.startsWith('lookup/')) {
         await body.dump();
         throw new ModgateError('upstream.not_found', `checksum database ${this.#name} has no ${path}`);
       }
